@@ -1,0 +1,3 @@
+export * from './catalogue.js';
+export * from './declarations.js';
+export * from './evidence.js';

@@ -1,0 +1,3 @@
+export * from './tokens.js';
+export * from './driver-module.js';
+export * from './registry.js';

@@ -1,0 +1,4 @@
+export * from './matrix.js';
+export * from './render-markdown.js';
+export * from './render-html.js';
+export * from './render-json.js';

@@ -1,0 +1,2 @@
+const preset = require('../../tools/jest/preset.cjs');
+module.exports = { ...preset, displayName: 'libvirt', rootDir: __dirname };
