@@ -70,6 +70,11 @@ export abstract class AbstractComputeDriver implements ComputeDriver {
   async getInfo(_instance: InstanceRef): Promise<InstanceInfo> { return this.unsupported('getInfo'); }
   async listInstances(): Promise<string[]> { return this.unsupported('listInstances'); }
   async listInstanceUuids(): Promise<string[]> { return this.unsupported('listInstanceUuids'); }
+  async listInstanceRefs(): Promise<InstanceRef[]> { return this.unsupported('listInstanceRefs'); }
+  async findInstance(idOrName: string): Promise<InstanceRef | undefined> {
+    const refs = await this.listInstanceRefs();
+    return refs.find((r) => r.uuid === idOrName) ?? refs.find((r) => r.name === idOrName);
+  }
   async instanceExists(instance: InstanceRef): Promise<boolean> {
     // Nova's default: by uuid where the driver lists uuids, by name otherwise.
     try {

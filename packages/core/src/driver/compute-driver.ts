@@ -71,6 +71,10 @@ export interface ComputeDriver {
   getInfo(instance: InstanceRef): Promise<InstanceInfo>;
   listInstances(): Promise<string[]>;
   listInstanceUuids(): Promise<string[]>;
+  /** Name and uuid of each instance, so callers can address one by either. */
+  listInstanceRefs(): Promise<InstanceRef[]>;
+  /** Finds an instance by uuid or name; undefined when there is none. */
+  findInstance(idOrName: string): Promise<InstanceRef | undefined>;
   instanceExists(instance: InstanceRef): Promise<boolean>;
 
   // lifecycle

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { FakeDriver } from './fake-driver.js';
-import { describeDriverContract } from './contract.js';
+import { describeDriverContract } from './contract/index.js';
 
 const evidenceDir = fileURLToPath(new URL('../../../../docs/evidence', import.meta.url));
 

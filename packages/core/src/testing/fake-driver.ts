@@ -122,6 +122,10 @@ export class FakeDriver extends AbstractComputeDriver {
     return [...this.instances.keys()];
   }
 
+  override async listInstanceRefs(): Promise<InstanceRef[]> {
+    return [...this.instances.values()].map((i) => ({ ...i.ref }));
+  }
+
   override async spawn(instance: Instance, image: ImageMeta, options: SpawnOptions = {}): Promise<InstanceInfo> {
     if (!image.path) throw new InvalidArgumentError('image path', image.path, 'the path of a disk image');
     if (this.instances.has(instance.uuid) || [...this.instances.values()].some((i) => i.ref.name === instance.name)) {
