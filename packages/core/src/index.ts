@@ -10,3 +10,6 @@ export * from './process/index.js';
 export * from './report/index.js';
 export { readEvidenceDir, writeEvidence, EvidenceRecorder } from './testing/evidence-writer.js';
 export { FakeDriver } from './testing/fake-driver.js';
+// The contract kit's runner without jest, for `virtplug smoke` (jest users import @virtplug/core/testing).
+export { runDriverContract, ContractSession, type CheckOutcome } from './testing/contract/session.js';
+export type { ContractOptions, GuestProbe, VolumeFixture, VolumeKind } from './testing/contract/options.js';

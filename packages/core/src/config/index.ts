@@ -1,2 +1,3 @@
 export * from './options.js';
 export * from './config.js';
+export * from './evidence-dir.js';

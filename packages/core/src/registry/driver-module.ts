@@ -4,6 +4,7 @@ import type { SectionSpec } from '../config/options.js';
 import type { ComputeDriver } from '../driver/compute-driver.js';
 import type { ProbeResult } from '../model/host.js';
 import type { VirtplugConfig } from '../config/config.js';
+import type { ContractOptions } from '../testing/contract/options.js';
 
 /**
  * What a driver package exports (as `driverModule` or default) so the registry can load it by name,
@@ -20,6 +21,10 @@ export interface DriverModule<D extends ComputeDriver = ComputeDriver> {
   /** Whether the driver can work here, without creating it. */
   probe?(config: VirtplugConfig): Promise<ProbeResult>;
   create(container: DependencyContainer): D | Promise<D>;
+  /** How `virtplug smoke <name>` runs the contract kit against the configured backend. */
+  smoke?(driver: D, context: { evidenceDir: string; config: VirtplugConfig }): Promise<ContractOptions>;
+  /** Reference drivers (the fake) stay out of the capability matrix. */
+  inMatrix?: boolean;
 }
 
 export function isDriverModule(value: unknown): value is DriverModule {

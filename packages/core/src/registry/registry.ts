@@ -91,6 +91,22 @@ export function driverSectionValues(module: DriverModule, config: VirtplugConfig
   return out;
 }
 
+/**
+ * Validates every section of `config` that a registered driver declares, as Nova checks all options at
+ * start-up: a bad [virtualbox] value is reported even when another driver is selected. Drivers whose
+ * package cannot be loaded here are passed over (`virtplug drivers` says why).
+ */
+export async function validateConfig(config: VirtplugConfig): Promise<void> {
+  readDefaults(config);
+  for (const name of builtinDriverNames()) {
+    const module = await loadDriverModule(name).catch(() => undefined);
+    if (!module?.config) continue;
+    for (const [section, spec] of Object.entries(module.config)) {
+      if (config.sections[section]) readSection(config, section, spec);
+    }
+  }
+}
+
 export function rootLogger(level: string): Logger {
   // Secrets never reach a log line, whatever a caller passes in bindings.
   return pino({ level, redact: { paths: ['*.password', '*.authPassword', '*.token', '*.*.authPassword', 'auth.*'], censor: '***' } });

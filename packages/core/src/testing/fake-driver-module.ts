@@ -9,6 +9,15 @@ export const driverModule: DriverModule<FakeDriver> = {
   async probe() {
     return { usable: true, reason: 'in-memory; always available', backendVersion: '1.0' };
   },
+  inMatrix: false,
   create: () => new FakeDriver(),
+  async smoke(_driver, { evidenceDir }) {
+    return {
+      label: 'fake',
+      image: { id: 'fake-image', name: 'fake', diskFormat: 'qcow2', path: '/images/fake.qcow2' },
+      badImage: { id: 'fake-bad', name: 'bad', diskFormat: 'qcow2', path: '/images/bad.qcow2', properties: { fake_fail: 'spawn' } },
+      evidence: { dir: evidenceDir, mode: 'in-memory', backend: async () => ({ name: 'in-memory', version: '1.0' }) },
+    };
+  },
 };
 export default driverModule;
