@@ -13,6 +13,8 @@ export const driversCommand: VirtplugCommand = {
       try {
         module = await loadDriverModule(name);
       } catch (e) {
+        // A name the user asked for must exist; a built-in whose package won't load is just not usable.
+        if (ctx.args.driver) throw e;
         rows.push({ name, title: name, usable: false, reason: `cannot load: ${(e as Error).message}` });
         continue;
       }
