@@ -1,8 +1,9 @@
 import type { VirtplugCommand } from './command.js';
+import { configCommands } from './config.js';
 import { driversCommand } from './drivers.js';
 import { instanceCommands } from './instances.js';
 import { matrixCommand } from './matrix.js';
 import { smokeCommand } from './smoke.js';
 
 /** Every command of `virtplug`, by group. A package adds its group here. */
-export const commands: VirtplugCommand<any>[] = [driversCommand, matrixCommand, smokeCommand, ...instanceCommands];
+export const commands: VirtplugCommand<any>[] = [driversCommand, matrixCommand, smokeCommand, ...configCommands, ...instanceCommands];
