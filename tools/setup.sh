@@ -8,6 +8,8 @@ say() { printf '[setup] %s\n' "$*"; }
 APT_PACKAGES=(
   # libvirt + QEMU (libvirt-daemon-system is deliberately absent: it pulls in systemd units that do not run here)
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev qemu-system-x86 qemu-utils
+  # QEMU's userspace iSCSI (libiscsi) block driver
+  qemu-block-extra
   # guest image build
   busybox-static cpio xz-utils e2fsprogs kmod gcc libc6-dev
   # I/O-hypervisor lab: iSCSI target and initiator, Open vSwitch, benchmarks

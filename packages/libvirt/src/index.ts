@@ -1,0 +1,15 @@
+export { driverModule, default } from './module.js';
+export { LibvirtDriver, type LibvirtDriverOptions } from './driver.js';
+export type { LibvirtDriverDeps } from './context.js';
+export { LIBVIRT_CAPABILITIES, TEST_DRIVER_CAPABILITIES, capabilitiesFor } from './capabilities.js';
+export { LIBVIRT_SECTION, resolveLibvirtConfig, defaultLibvirtConfig, type LibvirtConfig, type ResolvedLibvirtConfig } from './config.js';
+export * from './transport/index.js';
+export * from './xml/index.js';
+export * from './storage/index.js';
+export * from './agent/index.js';
+export { powerStateOf, transitionFor } from './lifecycle/state.js';
+export { Domains } from './lifecycle/domains.js';
+export { LifecycleEvents } from './lifecycle/events.js';
+export { specFor, vncPassword } from './lifecycle/spawn.js';
+export { diskSpecFor } from './volumes/disk-spec.js';
+export { chapUsage } from './volumes/secrets.js';

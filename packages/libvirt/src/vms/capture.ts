@@ -1,0 +1,85 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { OperationFailedError } from '@virtplug/core';
+import { child, elements, type XmlElement } from '../xml/tree.js';
+import type { VmsContext } from './context.js';
+import { IGNORE_SHARED } from './qmp.js';
+import { UnpauseGuard } from './watchdog.js';
+
+export interface CaptureTarget {
+  /** The save image to write (libvirt format: header, XML, QEMU stream). */
+  state: string;
+  snapshotName: string;
+  /** Every disk target of the domain (each gets an explicit `snapshot=no`). */
+  diskTargets: string[];
+  /** Top layers to copy while paused. */
+  disks: Array<{ src: string; dst: string }>;
+  /** Shared mode: the template's RAM file to copy while paused (the stream then skips RAM). */
+  ram?: { src: string; dst: string };
+  /** Called just before the pause, to record it (gc resumes a source a dead process left paused). */
+  onPausing?: () => void;
+}
+
+/**
+ * The consistent cut bless and MemoryImages.capture share: pause, save device state (with RAM in
+ * copy mode, without it in shared mode via x-ignore-shared), copy the RAM file and disk top layers,
+ * resume. Returns how long the guest was paused. Pausing flushes QEMU's disk caches, so the copied
+ * qcow2 files are consistent with the saved device state.
+ */
+export async function pauseAndCapture(ctx: VmsContext, uuid: string, t: CaptureTarget): Promise<number> {
+  const shared = t.ram !== undefined;
+  const guard = UnpauseGuard.start(ctx.uri, uuid, shared);
+  let paused = false;
+  let pauseMs = 0;
+  try {
+    // Explicitly either way: a stream that carries x-ignore-shared is only accepted by a QEMU that
+    // has it too, so copy mode must never inherit it from an earlier run.
+    await setIgnoreShared(ctx, uuid, shared);
+    t.onPausing?.();
+    const t0 = performance.now();
+    await ctx.virsh.suspend(uuid);
+    paused = true;
+    try {
+      // An external memory snapshot of a paused domain: libvirt's save-image writer, no disk
+      // snapshotted, and the domain stays paused (and keeps its disks) afterwards.
+      await ctx.virsh.run(
+        [
+          'snapshot-create-as', '--domain', uuid, '--name', t.snapshotName, '--no-metadata',
+          '--memspec', `file=${t.state.replace(/,/g, ',,')},snapshot=external`,
+          ...t.diskTargets.flatMap((d) => ['--diskspec', `${d.replace(/,/g, ',,')},snapshot=no`]),
+        ],
+        { subject: { kind: 'Instance', id: uuid }, timeoutMs: ctx.timeouts.restoreMs },
+      );
+      await Promise.all([...t.disks, ...(t.ram ? [t.ram] : [])].map((c) => copyFile(ctx, c.src, c.dst)));
+    } finally {
+      await ctx.virsh.resume(uuid);
+      paused = false;
+      pauseMs = Math.round(performance.now() - t0);
+    }
+    return pauseMs;
+  } finally {
+    if (paused) guard.fireNow();
+    else guard.disarm();
+    if (shared) await setIgnoreShared(ctx, uuid, false).catch((e: unknown) => ctx.logger.warn({ err: e, instance: uuid }, `could not switch ${IGNORE_SHARED} back off`));
+  }
+}
+
+/** Every disk needs an explicit `snapshot=no`, or a memory snapshot would snapshot it too. */
+export function diskTargets(tree: XmlElement): string[] {
+  const devices = child(tree, 'devices');
+  return (devices ? elements(devices, 'disk') : [])
+    .filter((d) => ['disk', 'lun', undefined].includes(d.attrs.device))
+    .map((d) => child(d, 'target')?.attrs.dev ?? '')
+    .filter(Boolean);
+}
+
+async function setIgnoreShared(ctx: VmsContext, uuid: string, on: boolean): Promise<void> {
+  await ctx.virsh.qemuMonitorCommand(uuid, { execute: 'migrate-set-capabilities', arguments: { capabilities: [{ capability: IGNORE_SHARED, state: on }] } });
+}
+
+/** cp keeps holes (untouched guest RAM stays unallocated on tmpfs) and reflinks where it can. */
+async function copyFile(ctx: VmsContext, src: string, dst: string): Promise<void> {
+  await mkdir(dirname(dst), { recursive: true, mode: 0o700 });
+  const r = await ctx.runner.run('cp', ['--sparse=always', '--reflink=auto', '--', src, dst], { timeoutMs: ctx.timeouts.restoreMs });
+  if (r.exitCode !== 0) throw new OperationFailedError(`Copying ${src} to ${dst} failed: ${(r.stderr || r.spawnError?.message || '').trim()}`);
+}

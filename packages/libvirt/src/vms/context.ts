@@ -1,0 +1,34 @@
+import type { GuestAgentClient, InstanceRef, ProcessRunner } from '@virtplug/core';
+import type { Logger } from 'pino';
+import type { QemuImg } from '../storage/qemu-img.js';
+import type { VirshTransport } from '../transport/virsh.js';
+import type { VmsLayout } from './layout.js';
+import type { ManifestStore, VmsMode } from './records.js';
+
+export interface VmsTimeouts {
+  /** One virsh call. */
+  opMs: number;
+  /** One clone restore (libvirt + QEMU start + stream). */
+  restoreMs: number;
+  /** The clone's agent answering after resume. */
+  agentMs: number;
+  /** gc-migrate of one instance. */
+  migrateMs: number;
+}
+
+/** Everything the VMS operations share; built once by createVms from the driver's internals. */
+export interface VmsContext {
+  uri: string;
+  virsh: VirshTransport;
+  runner: ProcessRunner;
+  qemuImg: QemuImg;
+  layout: VmsLayout;
+  manifests: ManifestStore;
+  logger: Logger;
+  /** The host's configured mode ([libvirt] vms_mode). */
+  mode: VmsMode;
+  timeouts: VmsTimeouts;
+  agent(socketPath: string, label: string): GuestAgentClient;
+  /** The driver's own delete (so its records go too); VMS falls back to destroy + undefine + files. */
+  destroyInstance?: (ref: InstanceRef) => Promise<void>;
+}

@@ -1,0 +1,86 @@
+import { NotFoundError, hasErrorCode } from '@virtplug/core';
+import { mapLibvirtError } from '../transport/errors.js';
+import { DomainState, type DomainRef } from '../transport/port.js';
+import type { VmsContext } from './context.js';
+import { isUuid } from './names.js';
+import { VMS_KEY, VMS_NS, parseVmsMetadata, type CloneMetadata, type SourceMetadata } from './records.js';
+
+const NOT_FOUND = /failed to get domain|Domain not found|no domain with matching/i;
+
+const STATES: Record<string, DomainState> = {
+  running: DomainState.RUNNING,
+  idle: DomainState.BLOCKED,
+  blocked: DomainState.BLOCKED,
+  paused: DomainState.PAUSED,
+  'in shutdown': DomainState.SHUTDOWN,
+  'shut off': DomainState.SHUTOFF,
+  crashed: DomainState.CRASHED,
+  pmsuspended: DomainState.PMSUSPENDED,
+};
+
+/**
+ * `virsh <cmd> <domain>` where "no such domain" is an answer, not an error. (virsh reports an unknown
+ * domain only as "failed to get domain 'x'", which the generic error mapping does not call not-found.)
+ */
+async function domainQuery(ctx: VmsContext, args: string[]): Promise<string | null> {
+  const r = await ctx.runner.run('virsh', ['-c', ctx.uri, ...args], { timeoutMs: ctx.timeouts.opMs });
+  if (r.exitCode === 0) return r.stdout;
+  if (NOT_FOUND.test(r.stderr)) return null;
+  throw mapLibvirtError(r.stderr || r.stdout || r.spawnError?.message || `exit ${r.exitCode}`, { op: `virsh ${args[0]}`, uri: ctx.uri });
+}
+
+/** A domain by UUID, or by name (the CLI takes either); null when libvirt has neither. */
+export async function findDomain(ctx: VmsContext, id: string): Promise<DomainRef | null> {
+  if (isUuid(id)) {
+    const name = await domainQuery(ctx, ['domname', id.toLowerCase()]);
+    if (name !== null) return { uuid: id.toLowerCase(), name: name.trim() };
+  }
+  const uuid = await domainQuery(ctx, ['domuuid', '--domain', id]);
+  return uuid === null ? null : { uuid: uuid.trim(), name: id };
+}
+
+export async function domainExists(ctx: VmsContext, uuid: string): Promise<boolean> {
+  return (await domainQuery(ctx, ['domstate', uuid])) !== null;
+}
+
+export async function domainState(ctx: VmsContext, uuid: string): Promise<DomainState | null> {
+  const out = await domainQuery(ctx, ['domstate', uuid]);
+  if (out === null) return null;
+  return STATES[out.trim().toLowerCase()] ?? DomainState.NOSTATE;
+}
+
+export async function isPersistent(ctx: VmsContext, uuid: string): Promise<boolean> {
+  const out = await ctx.virsh.run(['dominfo', uuid], { subject: { kind: 'Instance', id: uuid } });
+  return /^Persistent:\s+yes/m.test(out);
+}
+
+export async function readVmsMetadata(ctx: VmsContext, uuid: string): Promise<{ clone?: CloneMetadata; source?: SourceMetadata }> {
+  const r = await ctx.runner.run('virsh', ['-c', ctx.uri, 'metadata', uuid, VMS_NS], { timeoutMs: ctx.timeouts.opMs });
+  // "metadata not found" is the normal case for a domain VMS never touched.
+  return r.exitCode === 0 ? parseVmsMetadata(r.stdout) : {};
+}
+
+export async function writeVmsMetadata(ctx: VmsContext, uuid: string, xml: string): Promise<void> {
+  const persistent = await isPersistent(ctx, uuid);
+  const running = (await domainState(ctx, uuid)) !== DomainState.SHUTOFF;
+  await ctx.virsh.setMetadata(uuid, { uri: VMS_NS, key: VMS_KEY }, xml, { live: running, config: persistent });
+}
+
+/** Stops and forgets a domain VMS created; missing pieces are fine (idempotent). */
+export async function destroyDomain(ctx: VmsContext, uuid: string): Promise<void> {
+  const state = await domainState(ctx, uuid);
+  if (state === null) return;
+  if (state !== DomainState.SHUTOFF) {
+    // The domain may vanish meanwhile (a failed restore is cleaned up by libvirt itself).
+    await ctx.virsh.destroy(uuid).catch((e: unknown) => (hasErrorCode(e, 'invalid_state') || hasErrorCode(e, 'not_found') ? undefined : Promise.reject(e)));
+  }
+  if (await domainExists(ctx, uuid)) {
+    await ctx.virsh
+      .undefine(uuid, { removeAll: true })
+      .catch((e: unknown) => (hasErrorCode(e, 'not_found') || /transient|not found|failed to get domain/i.test(String((e as Error).message)) ? undefined : Promise.reject(e)));
+  }
+}
+
+export function notFound(id: string): NotFoundError {
+  return new NotFoundError('Instance', id, "it is neither a libvirt domain nor a live image; see 'virtplug list' and 'virtplug list-blessed'");
+}

@@ -1,0 +1,175 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OperationFailedError } from '@virtplug/core';
+import { parseXml, serializeXml } from '../xml/tree.js';
+import { persistentCloneXml, rewriteForClone } from './clone-xml.js';
+import type { VmsContext } from './context.js';
+import { destroyDomain, writeVmsMetadata } from './domains.js';
+import { targetToSoftLimitKiB } from './memory-string.js';
+import { currentOwner } from './owner.js';
+import { cloneMetadataElement, cloneMetadataXml, VMS_NS, type BlessedManifest } from './records.js';
+import { restoreClone } from './restore.js';
+import { readSaveImageHead } from './save-image.js';
+import { readRamBackend, type RamBackend } from './shared-ram.js';
+
+export interface ClonePlan {
+  uuid: string;
+  name: string;
+  hostname: string;
+  macs: string[];
+  targetPages?: number;
+  /** Where the clone's own files go (disk overlays, console log, pending marker). */
+  dir: string;
+  /** Overlay paths chosen by the caller (MemoryImages restore), by target. */
+  diskPaths?: Record<string, string>;
+}
+
+/** What a clone is made from: a live image, or a MemoryImage (cloudlets). */
+export interface CloneSource {
+  /** The live image id (`launched_from`); null for a plain memory-image restore. */
+  launchedFrom: string | null;
+  blessedFrom: string;
+  mode: BlessedManifest['mode'];
+  xml: string;
+  state: string;
+  ram?: string;
+  disks: BlessedManifest['artifacts']['disks'];
+}
+
+export function sourceOf(m: BlessedManifest): CloneSource {
+  return { launchedFrom: m.id, blessedFrom: m.blessedFrom, mode: m.mode, xml: m.xml, state: m.artifacts.state, ...(m.artifacts.ram ? { ram: m.artifacts.ram } : {}), disks: m.artifacts.disks };
+}
+
+export function cloneDiskPath(plan: ClonePlan, target: string): string {
+  if (!/^[a-z]{2,4}[a-z0-9]{0,3}$/.test(target)) throw new Error(`unexpected disk target ${JSON.stringify(target)}`);
+  return join(plan.dir, `disk-${target}.qcow2`);
+}
+
+export interface CloneRecord {
+  uuid: string;
+  name: string;
+  launchedFrom: string;
+  blessedFrom: string;
+  mode: BlessedManifest['mode'];
+  macs: string[];
+  hostname: string;
+  /** The guest's identity as its agent reported it after re-identification. */
+  identity: Record<string, unknown>;
+  hooks: Array<{ name: string; exit: number; stdout: string }>;
+  /** Launch call to agent answering, and the restore alone. */
+  launchMs: number;
+  restoreMs: number;
+}
+
+interface HookResult {
+  hooks?: Array<{ name: string; exit: number; stdout: string; error?: string; timed_out?: boolean }>;
+}
+
+/**
+ * One clone: overlays on the blessed disks, the rewritten XML, a paused restore with every link down,
+ * resume, re-identification by the agent (MAC, hostname, machine-id), the params hooks, links up,
+ * then a persistent definition (anonymous RAM, so a later cold boot needs nothing of the image).
+ */
+export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan, params: Record<string, string>): Promise<CloneRecord> {
+  const t0 = performance.now();
+  const dir = plan.dir;
+  const run = ctx.layout.cloneRun(plan.uuid);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(run, { recursive: true, mode: 0o700 });
+  const disks: Record<string, string> = {};
+  for (const d of m.disks) {
+    disks[d.target] = plan.diskPaths?.[d.target] ?? cloneDiskPath(plan, d.target);
+    await ctx.qemuImg.createOverlay(disks[d.target]!, d.path, d.format);
+  }
+
+  const tree = parseXml(m.xml);
+  const hadBackend = readRamBackend(tree) !== null;
+  const ram: RamBackend | null = m.mode === 'shared' ? { kind: 'file', path: m.ram!, share: false } : hadBackend ? { kind: 'ram' } : null;
+  const qmpSocket = m.mode === 'shared' ? join(run, 'qmp.sock') : undefined;
+  const agentSocket = join(run, 'agent.sock');
+  rewriteForClone(tree, {
+    name: plan.name,
+    uuid: plan.uuid,
+    macs: plan.macs,
+    disks,
+    serialLog: join(dir, 'console.log'),
+    agentSocket,
+    channelDir: run,
+    ram,
+    ...(qmpSocket ? { qmpSocket } : {}),
+    linkDown: true,
+    ...(m.launchedFrom
+      ? { metadata: cloneMetadataElement({ launchedFrom: m.launchedFrom, blessedFrom: m.blessedFrom, mode: m.mode, status: 'launching', createdAt: new Date().toISOString(), owner: currentOwner() }) }
+      : {}),
+    metadataNs: VMS_NS,
+  });
+
+  const tr = performance.now();
+  await restoreClone({
+    uri: ctx.uri,
+    runner: ctx.runner,
+    stateImage: m.state,
+    head: await readSaveImageHead(m.state),
+    xml: serializeXml(tree),
+    fifo: join(run, 'restore.fifo'),
+    ...(qmpSocket ? { qmpSocket } : {}),
+    timeoutMs: ctx.timeouts.restoreMs,
+  });
+  const restoreMs = Math.round(performance.now() - tr);
+  if (plan.targetPages !== undefined) {
+    await ctx.virsh.memtune(plan.uuid, { 'soft-limit': targetToSoftLimitKiB(plan.targetPages) }, { live: true });
+  }
+  await ctx.virsh.resume(plan.uuid);
+
+  const agent = ctx.agent(agentSocket, `clone ${plan.name}`);
+  let identity: Record<string, unknown>;
+  let hooks: HookResult['hooks'];
+  try {
+    await agent.waitReady(ctx.timeouts.agentMs);
+    const launchMs = Math.round(performance.now() - t0);
+    for (let i = plan.macs.length - 1; i >= 1; i--) await agent.request('set-identity', { iface: `eth${i}`, mac: plan.macs[i] });
+    identity = await agent.request('set-identity', {
+      ...(plan.macs[0] ? { mac: plan.macs[0], iface: 'eth0' } : {}),
+      hostname: plan.hostname,
+      machine_id: 'new',
+    });
+    hooks = (await agent.request<HookResult>('params', { params }, { timeoutMs: 130_000 })).hooks ?? [];
+    const failed = hooks.filter((h) => h.exit !== 0 || h.timed_out);
+    if (failed.length) {
+      throw new OperationFailedError(
+        `Clone ${plan.name}: guest hook(s) ${failed.map((h) => `${h.name} (exit ${h.exit}${h.timed_out ? ', timed out' : ''})`).join(', ')} failed on the params; the launch is rolled back.`,
+        { clone: plan.uuid, hooks: failed },
+      );
+    }
+    for (const mac of plan.macs) await ctx.virsh.domifSetLink(plan.uuid, mac, 'up');
+
+    const live = parseXml(await ctx.virsh.getXml(plan.uuid, { secure: true }));
+    persistentCloneXml(live, hadBackend || m.mode === 'shared');
+    await ctx.virsh.define(serializeXml(live));
+    if (m.launchedFrom) await writeVmsMetadata(ctx, plan.uuid, cloneMetadataXml({ launchedFrom: m.launchedFrom, blessedFrom: m.blessedFrom, mode: m.mode, status: 'active', createdAt: new Date().toISOString() }));
+    await rm(join(dir, 'pending.json'), { force: true });
+    ctx.logger.info({ clone: plan.uuid, name: plan.name, from: m.launchedFrom ?? m.state, launchMs, restoreMs }, 'launched');
+    return {
+      uuid: plan.uuid,
+      name: plan.name,
+      launchedFrom: m.launchedFrom ?? '',
+      blessedFrom: m.blessedFrom,
+      mode: m.mode,
+      macs: plan.macs,
+      hostname: plan.hostname,
+      identity,
+      hooks: hooks.map((h) => ({ name: h.name, exit: h.exit, stdout: h.stdout })),
+      launchMs,
+      restoreMs,
+    };
+  } finally {
+    await agent.close();
+  }
+}
+
+/** Removes a clone VMS made (domain, overlays, sockets); used for rollback and by gc. */
+export async function removeClone(ctx: VmsContext, dir: string, cloneUuid: string): Promise<void> {
+  await destroyDomain(ctx, cloneUuid);
+  await rm(dir, { recursive: true, force: true });
+  await rm(ctx.layout.cloneRun(cloneUuid), { recursive: true, force: true });
+}

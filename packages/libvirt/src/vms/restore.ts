@@ -1,0 +1,126 @@
+import { createReadStream, createWriteStream, existsSync, openSync, closeSync, constants as fsc } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { OperationFailedError, type ProcessRunner } from '@virtplug/core';
+import { mapLibvirtError } from '../transport/errors.js';
+import { buildSaveImageHead, type SaveImageHead } from './save-image.js';
+import { IGNORE_SHARED, QmpClient, ignoreSharedState, setIgnoreShared } from './qmp.js';
+
+export interface RestoreCloneOptions {
+  uri: string;
+  runner: ProcessRunner;
+  /** The blessed state image and its parsed head (the stream after `streamOffset` is used as is). */
+  stateImage: string;
+  head: SaveImageHead;
+  /** The clone's XML, written into the new header. */
+  xml: string;
+  /** A FIFO path (created here, removed afterwards). */
+  fifo: string;
+  /** Shared mode: our QMP socket in the clone, to set x-ignore-shared before any RAM arrives. */
+  qmpSocket?: string;
+  timeoutMs: number;
+}
+
+/**
+ * Restores one clone, paused. libvirt reads a save image as: header, XML, then hands the rest to QEMU
+ * as its incoming migration stream. We serve that through a FIFO: the clone's header and XML first,
+ * then the blessed stream. libvirt starts QEMU as soon as it has the XML, and QEMU then waits on the
+ * FIFO. In shared mode that wait is the window in which we switch x-ignore-shared on over our own
+ * monitor and read it back; only then does any of the stream flow. So the capability is in place
+ * before QEMU parses a byte (no race), and if it cannot be set the launch fails before the guest
+ * runs. (QEMU itself would also refuse a stream whose x-ignore-shared differs from its own.) No
+ * per-clone copy of the image is ever written.
+ */
+export async function restoreClone(o: RestoreCloneOptions): Promise<void> {
+  await mkfifo(o.runner, o.fifo);
+  const virsh = o.runner.run('virsh', ['-c', o.uri, 'restore', o.fifo, '--paused'], { timeoutMs: o.timeoutMs });
+  let virshDone = false;
+  const virshResult = virsh.finally(() => (virshDone = true));
+  const monitor: { qmp?: QmpClient } = {};
+  try {
+    const feeding = feed(o, () => virshDone, monitor).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    const r = await virshResult;
+    // If libvirt failed before it opened the FIFO, our writer is still blocked in open(): release it.
+    unblockWriter(o.fifo);
+    const feedErr = await feeding;
+    if (feedErr && !(r.exitCode !== 0 && isPipeError(feedErr))) throw feedErr;
+    if (r.exitCode !== 0 || r.timedOut) {
+      const msg = r.timedOut ? `timed out after ${o.timeoutMs} ms` : r.stderr || r.stdout;
+      throw mapLibvirtError(`restoring a clone: ${msg}`, { op: 'virsh restore', uri: o.uri, timeoutMs: o.timeoutMs });
+    }
+    // The load is done: x-ignore-shared goes back off, or a later save of this clone (bless of a
+    // clone, gc-migrate) would carry it and no destination would accept the stream.
+    if (monitor.qmp) await setIgnoreShared(monitor.qmp, false);
+  } finally {
+    monitor.qmp?.close();
+    await rm(o.fifo, { force: true });
+  }
+}
+
+function isPipeError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED';
+}
+
+async function feed(o: RestoreCloneOptions, virshDone: () => boolean, monitor: { qmp?: QmpClient }): Promise<void> {
+  // Opening the FIFO for writing blocks until libvirt opens it for reading.
+  const out = createWriteStream(o.fifo, { flags: 'w' });
+  await new Promise<void>((resolve, reject) => {
+    out.once('open', () => resolve());
+    out.once('error', reject);
+  });
+  try {
+    const head = buildSaveImageHead({ xml: o.xml, cookie: o.head.cookie, wasRunning: false, format: o.head.format });
+    await new Promise<void>((resolve, reject) => out.write(head, (e) => (e ? reject(e) : resolve())));
+    if (o.qmpSocket) {
+      const qmp = await connectWhenReady(o.qmpSocket, virshDone, o.timeoutMs);
+      monitor.qmp = qmp;
+      await setIgnoreShared(qmp, true);
+      const state = await ignoreSharedState(qmp);
+      if (state !== true) {
+        throw new OperationFailedError(
+          `The clone's QEMU reports ${IGNORE_SHARED} = ${String(state)} after it was switched on; shared-mode launch needs it (QEMU >= 4.1). Use [libvirt] vms_mode = copy on this host.`,
+        );
+      }
+    }
+    await pipeline(createReadStream(o.stateImage, { start: o.head.streamOffset }), out);
+  } catch (e) {
+    // Closing our end makes QEMU see a truncated stream: the restore fails and libvirt cleans it up.
+    out.destroy();
+    throw e;
+  }
+}
+
+async function connectWhenReady(path: string, virshDone: () => boolean, timeoutMs: number): Promise<QmpClient> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (existsSync(path)) {
+      try {
+        return await QmpClient.connect(path, Math.max(1000, deadline - Date.now()));
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+    }
+    if (virshDone()) throw new OperationFailedError(`libvirt gave up restoring the clone before its QMP socket ${path} appeared; see the libvirt error.`);
+    if (Date.now() > deadline) throw new OperationFailedError(`The clone's QMP socket ${path} did not appear within ${timeoutMs} ms.`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** If libvirt failed before opening the FIFO, our writer's open() still blocks: open the read side once. */
+function unblockWriter(fifo: string): void {
+  try {
+    closeSync(openSync(fifo, fsc.O_RDONLY | fsc.O_NONBLOCK));
+  } catch {
+    // Already gone or already opened: nothing blocks.
+  }
+}
+
+async function mkfifo(runner: ProcessRunner, path: string): Promise<void> {
+  await rm(path, { force: true });
+  const r = await runner.run('mkfifo', ['-m', '600', path], { timeoutMs: 10_000 });
+  if (r.exitCode !== 0) throw new OperationFailedError(`mkfifo ${path} failed: ${r.stderr || r.spawnError?.message}`);
+}
