@@ -39,7 +39,17 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
    || [ ! -f node_modules/@unraid/libvirt/build/Release/libvirt.node ]; then
   say "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  if ! npm ci --no-audit --no-fund --loglevel=error 2>/tmp/virtplug-npm-ci.log; then
+    # The registry mirror on these machines serves no other-platform builds of optional packages
+    # (@swc/core-darwin-*, …), so the lock file cannot list them and `npm ci` refuses it. `npm install`
+    # installs the locked versions all the same.
+    if grep -q 'Missing: .* from lock file' /tmp/virtplug-npm-ci.log; then
+      say "npm ci refused the lock (this registry lacks other platforms' optional packages); npm install from the lock instead"
+      npm install --no-audit --no-fund --loglevel=error
+    else
+      cat /tmp/virtplug-npm-ci.log >&2; exit 1
+    fi
+  fi
 else
   say "node_modules: up to date"
 fi
