@@ -1,0 +1,27 @@
+/**
+ * One async lock per key (a VM's UUID, a medium's path): VirtualBox refuses a second session on a
+ * machine, so the driver serialises its own multi-step operations per VM instead of racing itself.
+ * Operations on different keys run concurrently. Not re-entrant: callers take a key once per operation.
+ */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const current = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => current);
+    this.tails.set(key, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+
+  isLocked(key: string): boolean {
+    return this.tails.has(key);
+  }
+}
