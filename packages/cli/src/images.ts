@@ -1,27 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { projectGuestImage } from '@virtplug/libvirt';
 import { InvalidArgumentError, type Flavor, type ImageMeta } from '@virtplug/core';
-
-export const GUEST_IMAGE_DIR = process.env.VIRTPLUG_GUEST_IMAGE_DIR ?? '/var/lib/virtplug/guest-image';
 
 /** `guest` names the project's test guest image (tools/guest-image); anything else is a disk image path. */
 export function resolveImage(spec: string, extra: { kernel?: string; initrd?: string; cmdline?: string } = {}): ImageMeta {
-  if (spec === 'guest') {
-    const manifest = join(GUEST_IMAGE_DIR, 'manifest.json');
-    if (!existsSync(manifest)) {
-      throw new InvalidArgumentError('image', spec, `a built guest image in ${GUEST_IMAGE_DIR}; run 'bash tools/guest-image/build.sh'`);
-    }
-    const m = JSON.parse(readFileSync(manifest, 'utf8')) as { cmdline?: string; kernelVersion?: string; inputsHash?: string };
-    return {
-      id: `guest-${(m.inputsHash ?? 'local').slice(0, 12)}`,
-      name: 'virtplug-guest',
-      diskFormat: 'qcow2',
-      path: join(GUEST_IMAGE_DIR, 'data.qcow2'),
-      kernel: join(GUEST_IMAGE_DIR, 'vmlinuz'),
-      initrd: join(GUEST_IMAGE_DIR, 'initrd.img'),
-      ...(m.cmdline ? { cmdline: m.cmdline } : {}),
-    };
-  }
+  if (spec === 'guest') return projectGuestImage();
   const path = resolve(spec);
   const format = /\.(qcow2|raw|vdi|vmdk|vhd)$/.exec(path)?.[1] ?? 'qcow2';
   return {

@@ -13,3 +13,4 @@ export { LifecycleEvents } from './lifecycle/events.js';
 export { specFor, vncPassword } from './lifecycle/spawn.js';
 export { diskSpecFor } from './volumes/disk-spec.js';
 export { chapUsage } from './volumes/secrets.js';
+export { projectGuestImage, DEFAULT_GUEST_IMAGE_DIR } from './guest-image.js';

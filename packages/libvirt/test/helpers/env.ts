@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExecaProcessRunner, rootLogger, type ImageMeta, type InstanceRef } from '@virtplug/core';
 import { LibvirtDriver } from '../../src/driver.js';
+import { projectGuestImage } from '../../src/guest-image.js';
 import { resolveLibvirtConfig, type LibvirtConfig } from '../../src/config.js';
 
 export const GUEST_DIR = '/var/lib/virtplug/guest-image';
@@ -14,21 +15,7 @@ export const PREFIX = 'vp-lv-';
 
 /** Fails (never skips) with the setup command when the guest image is missing. */
 export function guestImage(): ImageMeta {
-  const files = ['vmlinuz', 'initrd.img', 'data.qcow2', 'manifest.json'].map((f) => join(GUEST_DIR, f));
-  const missing = files.filter((f) => !existsSync(f));
-  if (missing.length) throw new Error(`The project guest image is missing (${missing.join(', ')}); build it with: bash tools/guest-image/build.sh`);
-  const manifest = JSON.parse(readFileSync(join(GUEST_DIR, 'manifest.json'), 'utf8')) as { cmdline?: string; inputsHash?: string; kernel?: string };
-  // manifest.kernel names the file to boot (the uncompressed vmlinux boots ~2.5 s faster under TCG).
-  const kernel = join(GUEST_DIR, manifest.kernel && existsSync(join(GUEST_DIR, manifest.kernel)) ? manifest.kernel : 'vmlinuz');
-  return {
-    id: `guest-${(manifest.inputsHash ?? 'x').slice(0, 12)}`,
-    name: 'virtplug test guest',
-    diskFormat: 'qcow2',
-    path: join(GUEST_DIR, 'data.qcow2'),
-    kernel,
-    initrd: join(GUEST_DIR, 'initrd.img'),
-    cmdline: manifest.cmdline ?? 'console=ttyS0 quiet',
-  };
+  return projectGuestImage(GUEST_DIR);
 }
 
 /** Fails with the command that starts libvirtd when qemu:///system does not answer. */
