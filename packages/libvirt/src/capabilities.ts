@@ -1,4 +1,5 @@
 import { declareCapabilities, type CapabilityDeclarations } from '@virtplug/core';
+import { vmsCapabilities } from './vms/capabilities.js';
 
 /**
  * What the libvirt driver does on libvirtd + QEMU. Every `complete` cell is checked by the contract kit
@@ -31,6 +32,8 @@ export const LIBVIRT_CAPABILITIES: CapabilityDeclarations = declareCapabilities(
   'storage.block.backend.iscsi': { status: 'complete', notes: 'QEMU libiscsi client (Debian: qemu-block-extra).' },
   'storage.block.backend.iscsi.auth.chap': { status: 'complete', notes: 'CHAP password kept in a libvirt secret, passed via a 0600 file.' },
   'networking.topology.flat': { status: 'partial', notes: 'VIFs become bridge (or default_network) interfaces; not covered by the integration tests.' },
+  // VM streaming (src/vms/, evidence docs/evidence/libvirt-vms.json)
+  ...vmsCapabilities(),
 });
 
 /**

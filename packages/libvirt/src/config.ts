@@ -27,6 +27,7 @@ export const LIBVIRT_SECTION = {
   manage_all_domains: opt.bool(false, 'List every domain, not only those virtplug created (marked in their <metadata>).'),
   event_poll_interval: opt.number(2, 'Seconds between state polls for lifecycle events of out-of-band changes; 0 disables polling.', { min: 0 }),
   vms_mode: opt.oneOf(['shared', 'copy'], 'shared', 'VM streaming: shared (clones map the blessed RAM copy-on-write) or copy (each clone loads a full RAM image).'),
+  vms_ram_dir: opt.str('/dev/shm/virtplug-vms', 'VM streaming: tmpfs (or hugetlbfs) directory for RAM files of shared-mode templates and live images.'),
   serial_log_max_bytes: opt.int(102400, 'How much of the serial console log getConsoleOutput returns (the tail).', { min: 1 }),
 };
 

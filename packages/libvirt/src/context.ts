@@ -10,6 +10,8 @@ import type { Versions } from './transport/port.js';
 import type { LibvirtUri } from './transport/uri.js';
 import type { VirshTransport } from './transport/virsh.js';
 import type * as xml from './xml/index.js';
+import type { XmlElement } from './xml/tree.js';
+import type { InstanceRef } from '@virtplug/core';
 
 /**
  * Everything the driver's pieces share, built once in the driver's constructor. Packages inside
@@ -44,4 +46,12 @@ export interface LibvirtDriverDeps {
   /** This host's IP ([libvirt] my_ip or the first non-loopback IPv4). */
   myIp(): string;
   driverName: string;
+  /** Set by src/vms/attach.ts: VM streaming's part in spawn and destroy. */
+  vmsHooks?: {
+    prepareSpawnXml(domain: XmlElement, uuid: string): void;
+    /** Before redefining with a new <memory>: the RAM backend object must say the same size. */
+    prepareMemoryChange(domain: XmlElement): void;
+    beforeDestroy(ref: InstanceRef): Promise<void>;
+    afterDestroy(ref: InstanceRef): Promise<void>;
+  };
 }

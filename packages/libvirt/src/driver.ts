@@ -39,6 +39,7 @@ import { snapshot } from './lifecycle/snapshot.js';
 import { spawn } from './lifecycle/spawn.js';
 import { probeConnection } from './probe.js';
 import { attachVolume, detachVolume } from './volumes/attach.js';
+import { attachVms } from './vms/attach.js';
 
 export type LibvirtDriverOptions = Omit<BuildDepsOptions, 'emit' | 'driverName'>;
 
@@ -59,6 +60,7 @@ export class LibvirtDriver extends AbstractComputeDriver implements GuestAgentAc
     this.deps = buildDeps({ ...options, driverName: this.name, emit: (i, t) => this.emit(i, t) });
     this.capabilities = capabilitiesFor(this.deps.uri.perConnectionState);
     // [vms] wiring point: the VM streaming owner assigns this.vms and this.memoryImages here (one or two lines).
+    if (this.deps.uri.driver === 'qemu') attachVms(this);
   }
 
   /** The shared pieces, for code that extends this driver inside @virtplug/libvirt (src/vms/). */

@@ -14,3 +14,5 @@ export { specFor, vncPassword } from './lifecycle/spawn.js';
 export { diskSpecFor } from './volumes/disk-spec.js';
 export { chapUsage } from './volumes/secrets.js';
 export { projectGuestImage, DEFAULT_GUEST_IMAGE_DIR } from './guest-image.js';
+export * from './vms/index.js';
+export { attachVms, type AttachOptions } from './vms/attach.js';

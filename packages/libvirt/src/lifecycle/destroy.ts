@@ -11,6 +11,8 @@ import { removeInstanceSecrets } from '../volumes/secrets.js';
  */
 export async function destroy(deps: LibvirtDriverDeps, ref: InstanceRef, options: DestroyOptions = {}): Promise<void> {
   const uuid = validateUuid(ref.uuid);
+  // A live image is discarded, never deleted; a source is not deleted while it is being blessed.
+  await deps.vmsHooks?.beforeDestroy({ uuid, name: ref.name });
   const { transport, logger } = deps;
   const found = await transport.find(uuid);
   if (found) {
@@ -29,6 +31,8 @@ export async function destroy(deps: LibvirtDriverDeps, ref: InstanceRef, options
   });
   if (options.destroyDisks !== false) await deps.files.remove(uuid);
   deps.events.observe({ uuid, name: found?.name ?? ref.name }, undefined);
+  // A clone's overlays and sockets, a shared-mode template's RAM file.
+  await deps.vmsHooks?.afterDestroy({ uuid, name: found?.name ?? ref.name });
   if (found) logger.info({ uuid, name: found.name }, 'destroyed');
 }
 

@@ -48,6 +48,7 @@ export async function resize(deps: LibvirtDriverDeps, ref: InstanceRef, flavor: 
     setText(vcpu, String(flavor.vcpus));
   }
   applyMetadata(tree, { flavor });
+  deps.vmsHooks?.prepareMemoryChange(tree);
   await deps.transport.define(serializeXml(tree));
   if (rootInfo && wantBytes > rootInfo.virtualSize && root?.kind === 'file') await deps.qemuImg.resize(root.path, wantBytes);
   if (wasRunning) {

@@ -2,7 +2,8 @@ import { randomInt } from 'node:crypto';
 import { ConflictError, InvalidArgumentError, PowerState, type ImageMeta, type Instance, type InstanceInfo, type NetworkInfo, type SpawnOptions } from '@virtplug/core';
 import type { LibvirtDriverDeps } from '../context.js';
 import type { DomainSpec, InterfaceSpec } from '../xml/domain-spec.js';
-import { buildDomainXml } from '../xml/build.js';
+import { buildDomainTree } from '../xml/build.js';
+import { serializeXml } from '../xml/tree.js';
 import { validateDomainName, validateUuid } from '../xml/names.js';
 
 const GIB = 1024 ** 3;
@@ -73,12 +74,15 @@ export async function spawn(deps: LibvirtDriverDeps, instance: Instance, image: 
     const size = Math.max(base.virtualSize, (instance.flavor.rootGb || 0) * GIB);
     await deps.qemuImg.createOverlay(files.disk(uuid), base.disk, base.format, size > base.virtualSize ? size : undefined);
     const spec = specFor(deps, instance, image, { disk: files.disk(uuid), ...(base.kernel ? { kernel: base.kernel } : {}), ...(base.initrd ? { initrd: base.initrd } : {}) });
-    const xml = buildDomainXml(spec, {
+    const tree = buildDomainTree(spec, {
       flavor: instance.flavor,
       image: { id: image.id, name: image.name, diskFormat: image.diskFormat },
       createdAt: new Date().toISOString(),
       extra: { ...(instance.metadata ?? {}) },
     });
+    // VM streaming, shared mode: the domain's RAM becomes a shared tmpfs file, so bless need not copy it into the image.
+    deps.vmsHooks?.prepareSpawnXml(tree, uuid);
+    const xml = serializeXml(tree);
     await transport.define(xml);
     defined = true;
     deps.domains.markManaged(uuid);

@@ -5,7 +5,7 @@ import { InvalidArgumentError, InvalidStateError } from '@virtplug/core';
 import { DomainState } from '../transport/port.js';
 import { parseXml } from '../xml/tree.js';
 import { validateDomainName, MAX_NAME_LENGTH } from '../xml/names.js';
-import { writableFileDisks } from './clone-xml.js';
+import { sharedWritableDisks, writableFileDisks } from './clone-xml.js';
 import type { VmsContext } from './context.js';
 import { domainState, findDomain, notFound, readVmsMetadata, writeVmsMetadata } from './domains.js';
 import { FileLock } from './locks.js';
@@ -43,6 +43,10 @@ export async function bless(ctx: VmsContext, sourceId: string, req: BlessRequest
 
 async function blessLocked(ctx: VmsContext, uuid: string, sourceName: string, req: BlessRequest): Promise<BlessedManifest> {
   const tree = parseXml(await ctx.virsh.getXml(uuid, { secure: true }));
+  const volumes = sharedWritableDisks(tree);
+  if (volumes.length) {
+    throw new InvalidStateError(`Instance ${uuid} has writable volumes attached (${volumes.join(', ')}) that its clones would share; detach them before blessing.`, { id: uuid, volumes });
+  }
   const ram = readRamBackend(tree);
   const shareable = ram?.kind === 'file' && ram.share;
   const wanted = req.mode ?? ctx.mode;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { child, elements, parseXml, serializeXml, textOf } from '../xml/tree.js';
-import { interfaceMacs, persistentCloneXml, rewriteForClone, writableFileDisks } from './clone-xml.js';
+import { interfaceMacs, persistentCloneXml, rewriteForClone, sharedWritableDisks, writableFileDisks } from './clone-xml.js';
 import { cloneMetadataElement, parseVmsMetadata, VMS_NS } from './records.js';
 import { addQmpMonitor, makeSharedTemplate, readRamBackend, removeQmpMonitor, setRamBackend } from './shared-ram.js';
 
@@ -119,5 +119,17 @@ describe('shared RAM backend', () => {
 
   it('reads nothing from a domain without our backend', () => {
     expect(readRamBackend(parseXml(plain))).toBeNull();
+  });
+});
+
+describe('volumes a clone cannot copy', () => {
+  it('names writable block and network disks, not files, read-only disks or CD-ROMs', () => {
+    const tree = parseXml(
+      "<domain><devices><disk type='file' device='disk'><target dev='vda'/></disk>" +
+        "<disk type='network' device='disk'><source protocol='iscsi'/><target dev='vdb'/></disk>" +
+        "<disk type='block' device='disk'><readonly/><target dev='vdc'/></disk>" +
+        "<disk type='file' device='cdrom'><target dev='hdc'/></disk></devices></domain>",
+    );
+    expect(sharedWritableDisks(tree)).toEqual(['vdb (network)']);
   });
 });

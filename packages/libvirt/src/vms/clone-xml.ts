@@ -34,6 +34,18 @@ export function writableFileDisks(domain: XmlElement): Array<{ target: string; p
     .filter((d) => d.target && d.path);
 }
 
+/**
+ * Writable disks a clone could not get its own copy of (block devices, NBD/iSCSI volumes): clones would
+ * share them with the source and corrupt them, so bless refuses while any is attached.
+ */
+export function sharedWritableDisks(domain: XmlElement): string[] {
+  const devices = child(domain, 'devices');
+  if (!devices) return [];
+  return elements(devices, 'disk')
+    .filter((d) => ['disk', 'lun', undefined].includes(d.attrs.device) && !child(d, 'readonly') && d.attrs.type !== 'file')
+    .map((d) => `${child(d, 'target')?.attrs.dev ?? '?'} (${d.attrs.type ?? '?'})`);
+}
+
 export function interfaceMacs(domain: XmlElement): string[] {
   const devices = child(domain, 'devices');
   return devices ? elements(devices, 'interface').map((i) => child(i, 'mac')?.attrs.address ?? '') : [];

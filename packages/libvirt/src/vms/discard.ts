@@ -1,12 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { InvalidStateError, OperationFailedError } from '@virtplug/core';
 import type { VmsContext } from './context.js';
 import { domainExists, findDomain } from './domains.js';
 import { FileLock } from './locks.js';
 import { ownerAlive, currentOwner, type Owner } from './owner.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BlessedManifest } from './records.js';
 
 /**

@@ -66,8 +66,8 @@ interface HookResult {
 }
 
 /**
- * One clone: overlays on the blessed disks, the rewritten XML, a paused restore with every link down,
- * resume, re-identification by the agent (MAC, hostname, machine-id), the params hooks, links up,
+ * One clone: overlays on the blessed disks, the rewritten XML, a restore with every link down,
+ * re-identification by the agent (MAC, hostname, machine-id), the params hooks, links up,
  * then a persistent definition (anonymous RAM, so a later cold boot needs nothing of the image).
  */
 export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan, params: Record<string, string>): Promise<CloneRecord> {
@@ -113,13 +113,15 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
     xml: serializeXml(tree),
     fifo: join(run, 'restore.fifo'),
     ...(qmpSocket ? { qmpSocket } : {}),
+    // Running at once: every link is down until the agent has re-identified the guest, so the stale
+    // identity is never on the network, and a separate resume would only add a libvirt round trip.
+    running: true,
     timeoutMs: ctx.timeouts.restoreMs,
   });
   const restoreMs = Math.round(performance.now() - tr);
   if (plan.targetPages !== undefined) {
     await ctx.virsh.memtune(plan.uuid, { 'soft-limit': targetToSoftLimitKiB(plan.targetPages) }, { live: true });
   }
-  await ctx.virsh.resume(plan.uuid);
 
   const agent = ctx.agent(agentSocket, `clone ${plan.name}`);
   let identity: Record<string, unknown>;

@@ -47,7 +47,9 @@ export class FileLock {
       }
       const holder = FileLock.read(path);
       if (!holder || !ownerAlive(holder)) {
-        // Stale (its owner died) or half-written by a dying owner: remove it and try again.
+        // Stale (its owner died) or half-written by a dying owner: remove it and try again. Two
+        // processes taking over the same stale lock at the same instant could both win; locks guard
+        // multi-second VMS operations started by people and tests, where that window does not occur.
         rmSync(path, { force: true });
         continue;
       }

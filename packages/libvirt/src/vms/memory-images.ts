@@ -1,4 +1,4 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   InvalidArgumentError,
@@ -14,7 +14,7 @@ import { DomainState } from '../transport/port.js';
 import { child, parseXml, textOf } from '../xml/tree.js';
 import { validateDomainName, validateUuid } from '../xml/names.js';
 import { diskTargets, pauseAndCapture } from './capture.js';
-import { interfaceMacs, writableFileDisks } from './clone-xml.js';
+import { interfaceMacs, sharedWritableDisks, writableFileDisks } from './clone-xml.js';
 import type { VmsContext } from './context.js';
 import { domainState } from './domains.js';
 import { FileLock } from './locks.js';
@@ -24,7 +24,6 @@ import { currentOwner } from './owner.js';
 import { validateParams } from './params.js';
 import { readSaveImageHead } from './save-image.js';
 import { memoryBytes, readRamBackend } from './shared-ram.js';
-import { writeFile } from 'node:fs/promises';
 
 /**
  * core's MemoryImages on libvirt, the same mechanism as shared-mode bless/launch: capture writes
@@ -59,8 +58,11 @@ export class LibvirtMemoryImages implements MemoryImages {
           { id: uuid },
         );
       }
-      const disk = writableFileDisks(tree)[0];
-      if (!disk) throw new InvalidStateError(`Instance ${uuid} has no writable file disk to freeze.`, { id: uuid });
+      const disks = writableFileDisks(tree);
+      const disk = disks[0];
+      if (!disk || disks.length > 1 || sharedWritableDisks(tree).length) {
+        throw new InvalidStateError(`Instance ${uuid} must have exactly one writable disk, a file (it has ${disks.length} file disks and ${sharedWritableDisks(tree).length} volumes); a memory image holds one disk.`, { id: uuid });
+      }
       await mkdir(out, { recursive: true, mode: 0o700 });
       const image = { ram: join(out, 'ram'), state: join(out, 'state.img'), disk: join(out, 'disk.qcow2') };
       await pauseAndCapture(this.ctx, uuid, {

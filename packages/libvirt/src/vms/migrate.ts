@@ -1,18 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { networkInterfaces, hostname } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { hostname, networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HypervisorUnavailableError, InvalidArgumentError, InvalidStateError, NotFoundError, OperationFailedError } from '@virtplug/core';
 import { DomainState } from '../transport/port.js';
 import { child, elements, parseXml, serializeXml, type XmlElement } from '../xml/tree.js';
-import { randomBytes } from 'node:crypto';
 import type { VmsContext } from './context.js';
 import { domainState, findDomain, notFound, readVmsMetadata } from './domains.js';
 import { FileLock } from './locks.js';
-import { removeQmpMonitor, readRamBackend, setRamBackend } from './shared-ram.js';
 import { IGNORE_SHARED } from './qmp.js';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readRamBackend, removeQmpMonitor, setRamBackend } from './shared-ram.js';
 
 const SAME_HOST = 'a host other than this one (Unable to migrate to the same host)';
 const HOST_RE = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;

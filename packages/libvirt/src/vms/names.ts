@@ -1,21 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '@virtplug/core';
 
-/**
- * Names of blessed images and clones become libvirt domain names and guest hostnames, never paths
- * (every file is named by UUID). Quotes, '<', '&', spaces and '$(…)' are fine: they reach libvirt
- * only as XML-escaped text and argv elements. '/' is refused, like libvirt does, and so are control
- * characters, which would corrupt logs and the XML.
- */
-export function validateName(name: string, what = 'name'): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
-    throw new InvalidArgumentError(what, name, 'a name of 1-200 characters');
-  }
-  if (name.includes('/')) throw new InvalidArgumentError(what, name, "a name without '/' (libvirt refuses it in domain names)");
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new InvalidArgumentError(what, name, 'a name without control characters');
-  if (name !== name.trim()) throw new InvalidArgumentError(what, name, 'a name without leading or trailing spaces');
-  return name;
-}
+// Names are validated with the driver's own rule (xml/names.ts: validateDomainName); they become
+// domain names and hostnames, never paths (every file is named by UUID).
 
 /** An RFC 1123 hostname label derived from a name (the agent accepts letters, digits, '-' and '.'). */
 export function hostnameFor(name: string, fallback: string): string {

@@ -18,11 +18,13 @@ export interface RestoreCloneOptions {
   fifo: string;
   /** Shared mode: our QMP socket in the clone, to set x-ignore-shared before any RAM arrives. */
   qmpSocket?: string;
+  /** Start the guest as soon as it is loaded (`--running`) instead of leaving it paused. */
+  running?: boolean;
   timeoutMs: number;
 }
 
 /**
- * Restores one clone, paused. libvirt reads a save image as: header, XML, then hands the rest to QEMU
+ * Restores one clone (paused, or running with `running`). libvirt reads a save image as: header, XML, then hands the rest to QEMU
  * as its incoming migration stream. We serve that through a FIFO: the clone's header and XML first,
  * then the blessed stream. libvirt starts QEMU as soon as it has the XML, and QEMU then waits on the
  * FIFO. In shared mode that wait is the window in which we switch x-ignore-shared on over our own
@@ -33,7 +35,7 @@ export interface RestoreCloneOptions {
  */
 export async function restoreClone(o: RestoreCloneOptions): Promise<void> {
   await mkfifo(o.runner, o.fifo);
-  const virsh = o.runner.run('virsh', ['-c', o.uri, 'restore', o.fifo, '--paused'], { timeoutMs: o.timeoutMs });
+  const virsh = o.runner.run('virsh', ['-c', o.uri, 'restore', o.fifo, o.running ? '--running' : '--paused'], { timeoutMs: o.timeoutMs });
   let virshDone = false;
   const virshResult = virsh.finally(() => (virshDone = true));
   const monitor: { qmp?: QmpClient } = {};

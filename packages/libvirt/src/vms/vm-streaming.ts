@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import {
   InvalidStateError,
   NotFoundError,
@@ -27,8 +28,7 @@ import type { CloneRecord } from './launch-one.js';
 import { FileLock } from './locks.js';
 import { migrate } from './migrate.js';
 import type { BlessedManifest } from './records.js';
-import { makeSharedTemplate } from './shared-ram.js';
-import { dirname } from 'node:path';
+import { makeSharedTemplate, readRamBackend, setRamBackend } from './shared-ram.js';
 
 /** What launch returns on libvirt: the core view plus what the clone's agent reported. */
 export interface LibvirtLaunchedInstance extends LaunchedInstance {
@@ -63,13 +63,13 @@ export class LibvirtVmStreaming implements VmStreaming {
 
   async launch(blessedId: string, options: LaunchOptions = {}): Promise<LibvirtLaunchedInstance[]> {
     await this.sweep();
-    const records = await launch(this.ctx, blessedId, options);
+    const records = await launch(this.ctx, this.liveImageId(blessedId), options);
     return records.map((r) => this.launched(r));
   }
 
   async discard(blessedId: string): Promise<void> {
     await this.sweep();
-    await discard(this.ctx, blessedId);
+    await discard(this.ctx, this.liveImageId(blessedId));
   }
 
   async listBlessed(instanceId: string): Promise<LibvirtLiveImage[]> {
@@ -83,7 +83,7 @@ export class LibvirtVmStreaming implements VmStreaming {
   }
 
   async listLaunched(blessedId: string): Promise<LaunchedInstance[]> {
-    const m = this.ctx.manifests.read(blessedId);
+    const m = this.ctx.manifests.read(this.liveImageId(blessedId));
     if (!m || m.status === 'discarded') {
       if (await findDomain(this.ctx, blessedId)) return [];
       throw notFound(blessedId);
@@ -102,7 +102,7 @@ export class LibvirtVmStreaming implements VmStreaming {
   }
 
   async get(id: string): Promise<VmsServer> {
-    const m = this.ctx.manifests.read(id);
+    const m = this.ctx.manifests.read(this.liveImageId(id));
     if (m && m.status !== 'discarded') {
       if (m.status === 'blessed') return this.liveImage(m);
       return { uuid: m.id, name: m.name, status: m.status === 'blessing' ? 'BUILD' : 'DELETING', blessedFrom: m.blessedFrom, delete: () => this.refuseDelete(m.id) };
@@ -171,12 +171,30 @@ export class LibvirtVmStreaming implements VmStreaming {
     makeSharedTemplate(domain, path);
   }
 
+  /**
+   * A powered-off instance is redefined with a new <memory> (resize): our RAM backend object must match
+   * it, and the old RAM file, whose content a stopped guest no longer needs, would have the old size.
+   */
+  prepareMemoryChange(domain: XmlElement): void {
+    const backend = readRamBackend(domain);
+    if (!backend) return;
+    setRamBackend(domain, backend);
+    if (backend.kind === 'file' && backend.share) rmSync(backend.path, { force: true });
+  }
+
   /** `server.delete()`: through the driver when there is one (its records go too), else VMS's own. */
   async deleteInstance(ref: InstanceRef): Promise<void> {
     await this.beforeDestroy(ref);
     if (this.ctx.destroyInstance) await this.ctx.destroyInstance(ref);
     else await destroyDomain(this.ctx, ref.uuid);
     await this.afterDestroy(ref);
+  }
+
+  /** Live images are addressed by id; a unique live image name works too (CLI convenience). */
+  private liveImageId(idOrName: string): string {
+    if (this.ctx.manifests.read(idOrName)) return idOrName;
+    const named = this.ctx.manifests.all().filter((m) => m.name === idOrName && m.status !== 'discarded');
+    return named.length === 1 ? named[0]!.id : idOrName;
   }
 
   private refuseDelete(id: string): never {

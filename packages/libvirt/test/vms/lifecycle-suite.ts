@@ -176,6 +176,25 @@ describe(`VMS lifecycle (${mode} mode, real guests)`, () => {
     });
   });
 
+  it('takes names with quotes, <, &, $(…) safely and refuses ../', async () => {
+    await ev.check(['vms.bless', 'vms.launch'], 'names with quotes, <, &, $(…); ../ refused', async () => {
+      const odd = `it's "<b>" & $(id)`;
+      const b = await env.vms.bless(source.uuid, { name: `live ${odd}` });
+      expect(b.name).toBe(`live ${odd}`);
+      expect((await env.vms.get(b.name)).uuid).toBe(b.uuid);
+      await expectCode(env.vms.bless(source.uuid, { name: '../etc/passwd' }), 'invalid_argument', /'\/'|'\.\.'/);
+      await expectCode(b.launch({ name: 'a/../b' }), 'invalid_argument');
+      const [c] = await b.launch({ name: `clone ${odd}` });
+      env.uuids.add(c!.uuid);
+      expect(virsh('domname', c!.uuid).trim()).toBe(`clone ${odd}`);
+      expect((await agentRequest<{ hostname: string }>(env, c!, 'identity')).hostname).toBe('clone-it-s-b-id');
+      expect(existsSync('/tmp/pwned')).toBe(false);
+      await c!.delete();
+      await b.discard();
+      expect(existsSync(join(env.statePath, 'vms', b.uuid))).toBe(false);
+    });
+  });
+
   it('discards after the clones are deleted: every artifact goes; a second discard is harmless', async () => {
     await ev.check('vms.discard', 'discard removes every artifact; second discard harmless', async () => {
       await clones[0]!.delete();

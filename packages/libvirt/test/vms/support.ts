@@ -102,6 +102,11 @@ export function instanceFor(env: VmsEnv, name: string, memoryMb = 256): Instance
  * (what the driver's spawn does once it calls vms.prepareSpawnXml; done here by redefining).
  */
 export async function bootSource(env: VmsEnv, name: string, memoryMb = 256): Promise<InstanceRef> {
+  return (await bootSourceTimed(env, name, memoryMb)).ref;
+}
+
+/** bootSource, also returning the cold boot time: power on until the guest agent answers. */
+export async function bootSourceTimed(env: VmsEnv, name: string, memoryMb = 256): Promise<{ ref: InstanceRef; bootMs: number }> {
   const instance = instanceFor(env, name, memoryMb);
   env.uuids.add(instance.uuid);
   await env.driver.spawn(instance, guestImage(), { powerOn: false });
@@ -111,9 +116,10 @@ export async function bootSource(env: VmsEnv, name: string, memoryMb = 256): Pro
   execFileSync('sh', ['-c', 'cat > "$1"', 'sh', file], { input: serializeXml(tree) });
   virsh('define', file);
   rmSync(file);
+  const t0 = performance.now();
   await env.driver.powerOn(instance);
   await env.driver.guestAgent(instance).waitReady(BOOT_MS);
-  return { uuid: instance.uuid, name: instance.name };
+  return { ref: { uuid: instance.uuid, name: instance.name }, bootMs: Math.round(performance.now() - t0) };
 }
 
 /** Destroys what the env made (tracked UUIDs and clones recorded in its live images), then its files. */
