@@ -25,6 +25,7 @@ import { Cloudlet, settingsFrom } from '@virtplug/cloudlet';
 import { StepFailed, step, totalElapsed } from './steps.js';
 import { projectGuestImage } from '@virtplug/libvirt';
 import { identity, readHookLog } from './guest.js';
+import { demoBridge } from './network.js';
 
 const keep = process.argv.includes('--keep');
 const repo = new URL('../../', import.meta.url).pathname;
@@ -46,8 +47,16 @@ async function main(): Promise<void> {
   const driver = loaded as Driver;
   const tag = randomUUID().slice(0, 6);
 
+  const bridge = await demoBridge(`vpdemo${tag.slice(0, 6)}`);
+  later('remove the demo bridge', () => bridge.remove());
+
   const source = await step('boot a guest from the project image', async (say) => {
-    const ref = { uuid: randomUUID(), name: `vp-demo-${tag}`, flavor: { name: 'm1.tiny', memoryMb: 256, vcpus: 1, rootGb: 1 } };
+    const ref = {
+      uuid: randomUUID(),
+      name: `vp-demo-${tag}`,
+      flavor: { name: 'm1.tiny', memoryMb: 256, vcpus: 1, rootGb: 1 },
+      networkInfo: bridge.networkInfo(),
+    };
     later(`delete ${ref.name}`, () => driver.destroy(ref));
     const t0 = Date.now();
     await driver.spawn(ref, projectGuestImage());
@@ -119,7 +128,8 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'vp-demo-overlay-'));
     later('remove the overlay', async () => rmSync(dir, { recursive: true, force: true }));
     const overlay = await cloudlet.createOverlay(resumed, { dest: join(dir, 'demo.overlay') });
-    say(`overlay ${(overlay.bytes / 1024 / 1024).toFixed(1)} MiB; chunks ${JSON.stringify(overlay.stats)}`);
+    const st = overlay.manifest.stats;
+    say(`overlay ${(overlay.bytes / 1024 / 1024).toFixed(1)} MiB in ${(overlay.ms / 1000).toFixed(1)} s: chunks zero ${st.zero}, base-mem ${st.base_mem}, base-disk ${st.base_disk}, self ${st.self}, xor-delta ${st.xor}, raw ${st.raw}`);
     const token = randomBytes(16).toString('hex');
     const server = await cloudlet.serve({ dir, token, host: '127.0.0.1', port: 0 });
     later('stop the overlay server', () => server.close());

@@ -73,7 +73,9 @@ export async function spawn(deps: LibvirtDriverDeps, instance: Instance, image: 
     await files.create(uuid);
     const size = Math.max(base.virtualSize, (instance.flavor.rootGb || 0) * GIB);
     await deps.qemuImg.createOverlay(files.disk(uuid), base.disk, base.format, size > base.virtualSize ? size : undefined);
-    const spec = specFor(deps, instance, image, { disk: files.disk(uuid), ...(base.kernel ? { kernel: base.kernel } : {}), ...(base.initrd ? { initrd: base.initrd } : {}) });
+    // Nova hands network_info to spawn; an instance may also carry its own.
+    const withNetwork = options.networkInfo ? { ...instance, networkInfo: options.networkInfo } : instance;
+    const spec = specFor(deps, withNetwork, image, { disk: files.disk(uuid), ...(base.kernel ? { kernel: base.kernel } : {}), ...(base.initrd ? { initrd: base.initrd } : {}) });
     const tree = buildDomainTree(spec, {
       flavor: instance.flavor,
       image: { id: image.id, name: image.name, diskFormat: image.diskFormat },

@@ -120,10 +120,10 @@ export function rewriteForClone(domain: XmlElement, spec: CloneXmlSpec): void {
 }
 
 /** The XML a clone keeps as its persistent definition: anonymous RAM, no restore-time monitor. */
-export function persistentCloneXml(live: XmlElement, hadRamBackend: boolean): void {
+export function persistentCloneXml(live: XmlElement, hadRamBackend: boolean, backend: RamBackend = { kind: 'ram' }): void {
   delete live.attrs.id;
   removeQmpMonitor(live);
-  if (hadRamBackend) setRamBackend(live, { kind: 'ram' });
+  if (hadRamBackend) setRamBackend(live, backend);
   const devices = child(live, 'devices');
   for (const iface of devices ? elements(devices, 'interface') : []) removeChildren(iface, (e) => e.name === 'link');
 }

@@ -33,6 +33,8 @@ export interface CloneSource {
   xml: string;
   state: string;
   ram?: string;
+  /** The clone owns `ram` and maps it shared, as a spawned shared-mode instance does (capturable). */
+  ramOwned?: boolean;
   disks: BlessedManifest['artifacts']['disks'];
 }
 
@@ -84,7 +86,7 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
 
   const tree = parseXml(m.xml);
   const hadBackend = readRamBackend(tree) !== null;
-  const ram: RamBackend | null = m.mode === 'shared' ? { kind: 'file', path: m.ram!, share: false } : hadBackend ? { kind: 'ram' } : null;
+  const ram: RamBackend | null = m.mode === 'shared' ? { kind: 'file', path: m.ram!, share: m.ramOwned === true } : hadBackend ? { kind: 'ram' } : null;
   const qmpSocket = m.mode === 'shared' ? join(run, 'qmp.sock') : undefined;
   const agentSocket = join(run, 'agent.sock');
   rewriteForClone(tree, {
@@ -146,7 +148,7 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
     for (const mac of plan.macs) await ctx.virsh.domifSetLink(plan.uuid, mac, 'up');
 
     const live = parseXml(await ctx.virsh.getXml(plan.uuid, { secure: true }));
-    persistentCloneXml(live, hadBackend || m.mode === 'shared');
+    persistentCloneXml(live, hadBackend || m.mode === 'shared', m.ramOwned && ram ? ram : { kind: 'ram' });
     await ctx.virsh.define(serializeXml(live));
     if (m.launchedFrom) await writeVmsMetadata(ctx, plan.uuid, cloneMetadataXml({ launchedFrom: m.launchedFrom, blessedFrom: m.blessedFrom, mode: m.mode, status: 'active', createdAt: new Date().toISOString() }));
     await rm(join(dir, 'pending.json'), { force: true });

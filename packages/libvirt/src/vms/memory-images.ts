@@ -1,5 +1,5 @@
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import {
   InvalidArgumentError,
   InvalidStateError,
@@ -119,6 +119,14 @@ export class LibvirtMemoryImages implements MemoryImages {
       dir,
       ...(options.diskPath ? { diskPaths: { [disk.target]: resolve(options.diskPath) } } : {}),
     };
+    let ram = image.ramPath;
+    if (options.ownRam) {
+      // A RAM file of its own, mapped shared like a spawned instance's, so the instance can be captured.
+      ram = this.ctx.layout.liveRam(uuid);
+      await mkdir(dirname(ram), { recursive: true, mode: 0o700 });
+      if (options.ownRam === 'move') await rename(image.ramPath, ram).catch(async () => (await copyFile(image.ramPath, ram), await rm(image.ramPath, { force: true })));
+      else await copyFile(image.ramPath, ram);
+    }
     try {
       const rec = await launchOne(
         this.ctx,
@@ -128,7 +136,8 @@ export class LibvirtMemoryImages implements MemoryImages {
           mode: 'shared',
           xml: head.xml,
           state: image.statePath,
-          ram: image.ramPath,
+          ram,
+          ramOwned: options.ownRam !== undefined,
           disks: [{ target: disk.target, path: image.diskPath, format: image.diskFormat }],
         },
         plan,
@@ -137,6 +146,7 @@ export class LibvirtMemoryImages implements MemoryImages {
       return { uuid: rec.uuid, name: rec.name };
     } catch (e) {
       await removeClone(this.ctx, dir, uuid).catch(() => undefined);
+      if (options.ownRam) await rm(ram, { force: true });
       if (options.diskPath) await rm(resolve(options.diskPath), { force: true });
       throw e;
     }

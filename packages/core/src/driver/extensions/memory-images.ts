@@ -32,6 +32,13 @@ export interface RestoreOptions {
   params?: Record<string, string>;
   /** Where the restored instance's own disk overlay goes (a qcow2 on top of image.diskPath). */
   diskPath?: string;
+  /**
+   * Give the restored instance a RAM file of its own, so it can be captured again later (cloudlet
+   * overlays and handoff): `copy` copies image.ramPath, `move` takes the file over (the caller's
+   * throw-away file, e.g. a RAM image just rebuilt by synthesis). Default: map image.ramPath
+   * copy-on-write, which shares it with other restores but cannot be captured.
+   */
+  ownRam?: 'copy' | 'move';
 }
 
 export interface MemoryImages {
