@@ -11,6 +11,7 @@ function fields(text: string): Map<string, string> {
   return out;
 }
 
+/** virsh's words for domain states (`domstate`, `dominfo`), as libvirt prints them. */
 const STATE_WORDS: Record<string, DomainState> = {
   'no state': DomainState.NOSTATE,
   running: DomainState.RUNNING,
@@ -24,6 +25,10 @@ const STATE_WORDS: Record<string, DomainState> = {
 };
 
 /** `virsh dominfo`: memory in KiB, CPU time in seconds with one decimal. */
+export function parseDomainStateWord(word: string): DomainState {
+  return STATE_WORDS[word.trim().toLowerCase()] ?? DomainState.NOSTATE;
+}
+
 export function parseDominfo(text: string): DomainInfo & { uuid: string; name: string } {
   const f = fields(text);
   const state = STATE_WORDS[(f.get('state') ?? '').toLowerCase()];

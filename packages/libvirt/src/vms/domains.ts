@@ -2,31 +2,17 @@ import { NotFoundError, hasErrorCode } from '@virtplug/core';
 import { mapLibvirtError } from '../transport/errors.js';
 import { DomainState, type DomainRef } from '../transport/port.js';
 import type { VmsContext } from './context.js';
+import { parseDomainStateWord } from '../transport/virsh-parse.js';
 import { isUuid } from './names.js';
 import { VMS_KEY, VMS_NS, parseVmsMetadata, type CloneMetadata, type SourceMetadata } from './records.js';
 
-const NOT_FOUND = /failed to get domain|Domain not found|no domain with matching/i;
-
-const STATES: Record<string, DomainState> = {
-  running: DomainState.RUNNING,
-  idle: DomainState.BLOCKED,
-  blocked: DomainState.BLOCKED,
-  paused: DomainState.PAUSED,
-  'in shutdown': DomainState.SHUTDOWN,
-  'shut off': DomainState.SHUTOFF,
-  crashed: DomainState.CRASHED,
-  pmsuspended: DomainState.PMSUSPENDED,
-};
-
-/**
- * `virsh <cmd> <domain>` where "no such domain" is an answer, not an error. (virsh reports an unknown
- * domain only as "failed to get domain 'x'", which the generic error mapping does not call not-found.)
- */
+/** `virsh <cmd> <domain>` where "no such domain" is an answer (null), not an error. */
 async function domainQuery(ctx: VmsContext, args: string[]): Promise<string | null> {
   const r = await ctx.runner.run('virsh', ['-c', ctx.uri, ...args], { timeoutMs: ctx.timeouts.opMs });
   if (r.exitCode === 0) return r.stdout;
-  if (NOT_FOUND.test(r.stderr)) return null;
-  throw mapLibvirtError(r.stderr || r.stdout || r.spawnError?.message || `exit ${r.exitCode}`, { op: `virsh ${args[0]}`, uri: ctx.uri });
+  const error = mapLibvirtError(r.stderr || r.stdout || r.spawnError?.message || `exit ${r.exitCode}`, { op: `virsh ${args[0]}`, uri: ctx.uri });
+  if (hasErrorCode(error, 'not_found')) return null;
+  throw error;
 }
 
 /** A domain by UUID, or by name (the CLI takes either); null when libvirt has neither. */
@@ -46,7 +32,7 @@ export async function domainExists(ctx: VmsContext, uuid: string): Promise<boole
 export async function domainState(ctx: VmsContext, uuid: string): Promise<DomainState | null> {
   const out = await domainQuery(ctx, ['domstate', uuid]);
   if (out === null) return null;
-  return STATES[out.trim().toLowerCase()] ?? DomainState.NOSTATE;
+  return parseDomainStateWord(out);
 }
 
 export async function isPersistent(ctx: VmsContext, uuid: string): Promise<boolean> {
