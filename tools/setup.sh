@@ -13,7 +13,7 @@ APT_PACKAGES=(
   # guest image build
   busybox-static cpio xz-utils e2fsprogs kmod gcc libc6-dev
   # I/O-hypervisor lab: iSCSI target and initiator, Open vSwitch, benchmarks
-  tgt open-iscsi openvswitch-switch iproute2 fio
+  tgt open-iscsi openvswitch-switch iproute2 fio nftables
   # cloudlet benchmark peer
   xdelta3 zstd
   # browser test of the HTML matrix

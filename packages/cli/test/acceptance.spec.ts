@@ -29,7 +29,7 @@ describe('virtplug CLI acceptance (issue 2)', () => {
     const { code, stderr } = await runCli(['--driver', 'nosuch', 'drivers']);
     expect(code).toBe(2);
     expect(stderr.trim().split('\n')).toHaveLength(1);
-    expect(stderr).toMatch(/"nosuch".*fake, libvirt, virtualbox/);
+    expect(stderr).toMatch(/"nosuch".*fake, iohyp, libvirt, virtualbox/);
   });
 
   it('refuses retry_count = abc under [virtualbox], naming the file, section and key', async () => {

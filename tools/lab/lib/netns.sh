@@ -56,3 +56,42 @@ lab_ns_delete() { # NAME: kills whatever still runs inside, then removes it
   if [ -n "$pids" ]; then kill $pids 2>/dev/null || true; sleep 0.3; kill -9 $pids 2>/dev/null || true; fi
   ip netns del "$1"
 }
+
+# lab_veth_ns NS_A IF_A ADDR_A NS_B IF_B ADDR_B: like lab_veth, but both ends are created directly in
+# their namespaces (NS "-" = root), so short in-namespace names never appear in the root namespace
+# where another lab could be using the same name. Idempotent: an existing IF_A is replaced.
+lab_veth_ns() {
+  local nsa=$1 ifa=$2 addra=$3 nsb=$4 ifb=$5 addrb=$6
+  lab_in "$nsa" ip link del "$ifa" 2>/dev/null || true
+  local a=() b=()
+  if [ "$nsa" != - ]; then a=(netns "$nsa"); fi
+  if [ "$nsb" != - ]; then b=(netns "$nsb"); fi
+  ip link add name "$ifa" "${a[@]}" type veth peer name "$ifb" "${b[@]}"
+  lab_in "$nsa" ip link set "$ifa" up
+  lab_in "$nsb" ip link set "$ifb" up
+  if [ "$addra" != - ]; then lab_in "$nsa" ip addr replace "$addra" dev "$ifa"; fi
+  if [ "$addrb" != - ]; then lab_in "$nsb" ip addr replace "$addrb" dev "$ifb"; fi
+}
+
+# lab_close_fds: closes every fd above 2 of the current (sub)shell, so a daemon started from it holds no
+# pipe of the caller (a test runner would otherwise wait for it forever).
+lab_close_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
+}
+
+# lab_detached CMD...: runs CMD in the foreground with fds above 2 closed (for self-daemonizing programs).
+lab_detached() { ( lab_close_fds; exec "$@" ); }
+
+# lab_spawn PIDFILE LOG NS CMD...: starts CMD as a daemon in NS ("-" = root namespace), in its own
+# session, fds closed, output appended to LOG; PIDFILE gets CMD's own pid (nothing forks in between).
+lab_spawn() {
+  local pidfile=$1 log=$2 ns=$3; shift 3
+  local pre=()
+  if [ "$ns" != - ]; then pre=(ip netns exec "$ns"); fi
+  ( lab_close_fds; exec setsid "${pre[@]}" "$@" >>"$log" 2>&1 </dev/null ) &
+  echo $! >"$pidfile"
+}

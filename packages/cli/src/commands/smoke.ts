@@ -1,6 +1,7 @@
 import { loadDriverModule, runDriverContract } from '@virtplug/core';
 import type { VirtplugCommand } from './command.js';
 import { UsageError } from '../output/errors.js';
+import { runIoHypSmokeCommand } from './iohyp.js';
 
 /** Runs the core contract kit against the configured backend of one driver and writes evidence. */
 export const smokeCommand: VirtplugCommand<{ name: string }> = {
@@ -8,6 +9,8 @@ export const smokeCommand: VirtplugCommand<{ name: string }> = {
   describe: 'Run the driver contract against the configured backend and write evidence',
   builder: (y) => y.positional('name', { type: 'string', describe: 'Driver name' }),
   async run(ctx, args) {
+    // The I/O hypervisor's smoke is its lab scenario (a real chain), not the compute contract.
+    if (args.name === 'iohyp') return runIoHypSmokeCommand(ctx);
     const module = await loadDriverModule(args.name);
     if (!module.smoke) throw new UsageError(`driver ${module.name} has no smoke setup`);
     const driver = await ctx.driver(module.name);

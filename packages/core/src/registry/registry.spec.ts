@@ -14,7 +14,7 @@ describe('driver registry', () => {
 
   it('resolves Nova-style aliases', async () => {
     expect((await loadDriverModule('fake.FakeDriver')).name).toBe('fake');
-    expect(builtinDriverNames()).toEqual(expect.arrayContaining(['fake', 'libvirt', 'virtualbox']));
+    expect(builtinDriverNames()).toEqual(expect.arrayContaining(['fake', 'iohyp', 'libvirt', 'virtualbox']));
   });
 
   it('refuses an unknown name with one line listing the valid ones', async () => {
@@ -23,7 +23,7 @@ describe('driver registry', () => {
     const message = (err as Error).message;
     expect(message).not.toContain('\n');
     expect(message).toMatch(/"nosuch"/);
-    expect(message).toMatch(/fake, libvirt, virtualbox/);
+    expect(message).toMatch(/fake, iohyp, libvirt, virtualbox/);
   });
 
   it('refuses a missing compute_driver', async () => {

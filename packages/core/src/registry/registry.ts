@@ -13,18 +13,21 @@ type Loader = () => Promise<unknown>;
 // Specifiers are held in variables so core never depends on a driver package at build time.
 const LIBVIRT = '@virtplug/libvirt';
 const VIRTUALBOX = '@virtplug/virtualbox';
+const IOHYP = '@virtplug/iohyp';
 
 /** Built-in name → lazy import, as libcloud's DRIVERS map. Nova-style aliases resolve to these. */
 const BUILTIN: Record<string, Loader> = {
   fake: () => import('../testing/fake-driver-module.js'),
   libvirt: () => import(LIBVIRT),
   virtualbox: () => import(VIRTUALBOX),
+  iohyp: () => import(IOHYP),
 };
 
 const ALIASES: Record<string, string> = {
   'fake.FakeDriver': 'fake',
   'libvirt.LibvirtDriver': 'libvirt',
   'virtualbox.VirtualBoxDriver': 'virtualbox',
+  'iohyp.IoHypRouter': 'iohyp',
 };
 
 const registered = new Map<string, Loader>();

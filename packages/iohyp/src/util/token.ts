@@ -1,0 +1,31 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { InvalidArgumentError } from '@virtplug/core';
+
+/**
+ * Reads the shared bearer token. The file must be readable by its owner only: a token anyone on the
+ * host can read protects nothing. The value is never logged or put into an error.
+ */
+export function readTokenFile(path: string): string {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (e) {
+    throw new InvalidArgumentError('[iohyp] token_file', path, 'an existing file holding the bearer token (create it with mode 0600)', { cause: e });
+  }
+  if (mode & 0o077) {
+    throw new InvalidArgumentError('[iohyp] token_file mode', `0${(mode & 0o777).toString(8)}`, `0600 (run: chmod 600 ${path})`);
+  }
+  const token = readFileSync(path, 'utf8').trim();
+  if (token.length < 16 || /\s/.test(token)) {
+    throw new InvalidArgumentError('[iohyp] token_file content', `${token.length} characters`, 'one line of at least 16 non-space characters');
+  }
+  return token;
+}
+
+/** Compares in constant time; hashing first makes the lengths equal, so length does not leak either. */
+export function tokensEqual(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
