@@ -9,6 +9,7 @@ import {
 } from '@virtplug/core';
 import type { CliContext } from '../context.js';
 import { resolveFlavor, resolveImage } from '../images.js';
+import { parseNic } from '../nics.js';
 import { table } from '../output/printer.js';
 import type { VirtplugCommand } from './command.js';
 
@@ -48,6 +49,7 @@ interface BootArgs {
   initrd?: string;
   cmdline?: string;
   stopped?: boolean;
+  nic?: string[];
 }
 
 const boot: VirtplugCommand<BootArgs> = {
@@ -64,12 +66,14 @@ const boot: VirtplugCommand<BootArgs> = {
       .option('kernel', { type: 'string', describe: 'Kernel for direct boot' })
       .option('initrd', { type: 'string', describe: 'Initrd for direct boot' })
       .option('cmdline', { type: 'string', describe: 'Kernel command line' })
-      .option('stopped', { type: 'boolean', default: false, describe: 'Define it but do not power it on' }),
+      .option('stopped', { type: 'boolean', default: false, describe: 'Define it but do not power it on' })
+      .option('nic', { type: 'string', array: true, describe: 'NIC: bridge=NAME[,segment=vlan:ID|vxlan:VNI][,cidr=…][,ip=…][,mac=…] (repeatable)' }),
   async run(ctx, args) {
     const driver = await ctx.driver();
     const image = resolveImage(args.image, { ...(args.kernel ? { kernel: args.kernel } : {}), ...(args.initrd ? { initrd: args.initrd } : {}), ...(args.cmdline ? { cmdline: args.cmdline } : {}) });
     const flavor = resolveFlavor(args.flavor, { ...(args.memory ? { memory: args.memory } : {}), ...(args.vcpus ? { vcpus: args.vcpus } : {}), ...(args.extraSpec ? { extraSpecs: args.extraSpec } : {}) });
-    const info = await driver.spawn({ uuid: randomUUID(), name: args.name, flavor }, image, { powerOn: !args.stopped });
+    const networkInfo = (args.nic ?? []).map(parseNic);
+    const info = await driver.spawn({ uuid: randomUUID(), name: args.name, flavor, ...(networkInfo.length ? { networkInfo } : {}) }, image, { powerOn: !args.stopped });
     ctx.printer.result({ ...info, powerState: powerStateName(info.state) }, () => `booted ${info.name} (${info.uuid}): ${powerStateName(info.state)}`);
   },
 };
