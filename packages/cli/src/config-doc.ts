@@ -1,3 +1,4 @@
+import { PACKAGE_SECTIONS } from './config-sections.js';
 import { builtinDriverNames, DEFAULT_SECTION, loadDriverModule, type SectionSpec } from '@virtplug/core';
 
 function fmt(value: unknown): string {
@@ -37,5 +38,6 @@ export async function renderConfigurationDoc(): Promise<string> {
     const m = await loadDriverModule(name).catch(() => undefined);
     for (const [s, spec] of Object.entries(m?.config ?? {})) out.push(...section(s, `the \`${m!.name}\` driver`, spec));
   }
+  for (const p of PACKAGE_SECTIONS) out.push(...section(p.section, p.owner, p.spec));
   return out.join('\n');
 }

@@ -12,6 +12,7 @@ import {
   type VirtplugConfig,
 } from '@virtplug/core';
 import type { Logger } from 'pino';
+import { validatePackageSections } from './config-sections.js';
 import { Printer } from './output/printer.js';
 import { progressBar, type Progress } from './output/progress.js';
 import { NotFoundError } from '@virtplug/core';
@@ -39,7 +40,9 @@ export class CliContext {
 
   /** Loads and validates the config file up front, so a bad value stops the command before it acts. */
   async prepare(): Promise<void> {
-    if (this.args.config) await validateConfig(this.config);
+    if (!this.args.config) return;
+    await validateConfig(this.config);
+    validatePackageSections(this.config);
   }
 
   get config(): VirtplugConfig {

@@ -49,7 +49,7 @@ const USAGE: Record<Action, [string, number]> = {
   'list-bases': ['list-bases', 0],
   'resume-base': ['resume-base <base-id> [--name NAME]', 1],
   'create-overlay': ['create-overlay <instance> [--out FILE] [--base ID] [--compression zstd|xz]', 1],
-  'info-overlay': ['info-overlay <overlay-file>', 1],
+  'info-overlay': ['info-overlay <overlay-file|url> [--token-file F]', 1],
   download: ['download <url> [--out FILE] [--token-file F]', 1],
   serve: ['serve [--dir DIR] [--host H] [--port P] [--token-file F]', 0],
   synthesis: ['synthesis <overlay-url|file> [--name NAME] [--base ID] [--token-file F]', 1],
@@ -138,7 +138,8 @@ async function run(ctx: CliContext, a: CloudletArgs): Promise<void> {
       );
     }
     case 'info-overlay': {
-      const h = await c.infoOverlay(resolve(p[0]!));
+      const isUrl = /^https?:/i.test(p[0]!);
+      const h = await c.infoOverlay(isUrl ? p[0]! : resolve(p[0]!), isUrl && !/[?&]token=/.test(p[0]!) ? { token: readToken(a.tokenFile ?? s.serve_token_file, 'serve') } : {});
       const m = h.manifest;
       const totals = chunkTotals(m);
       const info = { base_id: m.base_id, kind: m.kind, version: m.version, bytes: h.totalBytes, file_bytes: h.fileBytes, blobs: m.blobs.length, memory_chunks: totals.memory, disk_chunks: totals.disk, memory_bytes: m.memory_bytes, disk_bytes: m.disk_bytes, compression: m.compression, machine: m.machine, overlay_sha256: m.overlay_sha256, stats: m.stats };
@@ -174,9 +175,9 @@ async function run(ctx: CliContext, a: CloudletArgs): Promise<void> {
       const token = readToken(a.tokenFile ?? s.handoff_token_file, 'handoff');
       const ref = await ctx.instance(p[0]!);
       const bar = ctx.progress('handoff');
-      const phases = ['check', 'pause', 'capture', 'residue', 'transfer', 'destroy'];
+      const phases = ['check', 'precopy', 'capture', 'pause', 'residue', 'transfer', 'destroy'];
       const r = await c.handoff(ref, { url: a.to, token, ...(a.name ? { name: a.name } : {}), onProgress: (x) => bar.update((phases.indexOf(x.phase) + 1) / phases.length, x.phase) }).finally(() => bar.stop());
-      return out.result(r, () => `handed ${ref.name} off to ${redactUrl(a.to!)} as ${r.destination.instance.name}: ${r.residue_bytes} bytes, downtime ${Math.round(r.timings.downtime_ms)} ms`);
+      return out.result(r, () => `handed ${ref.name} off to ${redactUrl(a.to!)} as ${r.destination.instance.name}: ${r.precopy_bytes} bytes before the pause, ${r.residue_bytes} after; downtime ${Math.round(r.timings.downtime_ms)} ms`);
     }
     case 'handoff-recv': {
       const token = readToken(a.tokenFile ?? s.handoff_token_file, 'handoff');

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { builtinDriverNames, driverSectionValues, loadDriverModule, readDefaults } from '@virtplug/core';
+import { builtinDriverNames, driverSectionValues, loadDriverModule, readDefaults, readSection } from '@virtplug/core';
+import { PACKAGE_SECTIONS } from '../config-sections.js';
 import { renderConfigurationDoc } from '../config-doc.js';
 import type { VirtplugCommand } from './command.js';
 
@@ -15,6 +16,10 @@ const show: VirtplugCommand = {
       for (const [s, spec] of Object.entries(m.config)) {
         effective[s] = Object.fromEntries(Object.entries(values[s]!).map(([k, v]) => [k, spec[k]?.secret && v ? '***' : v]));
       }
+    }
+    for (const p of PACKAGE_SECTIONS) {
+      const values = readSection(ctx.config, p.section, p.spec);
+      effective[p.section] = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, p.spec[k]?.secret && v ? '***' : v]));
     }
     ctx.printer.result({ file: ctx.config.file, sections: effective }, () =>
       Object.entries(effective)
