@@ -34,6 +34,11 @@ export const LIBVIRT_CAPABILITIES: CapabilityDeclarations = declareCapabilities(
   'networking.topology.flat': { status: 'partial', notes: 'VIFs become bridge (or default_network) interfaces; not covered by the integration tests.' },
   // VM streaming (src/vms/, evidence docs/evidence/libvirt-vms.json)
   ...vmsCapabilities(),
+  // Cloudlets (@virtplug/cloudlet on MemoryImages + the agent; evidence docs/evidence/libvirt-cloudlet.json)
+  'cloudlet.base': 'complete',
+  'cloudlet.overlay': 'complete',
+  'cloudlet.synthesis': 'complete',
+  'cloudlet.handoff': { status: 'complete', notes: 'A pre-copy round while the VM runs, then the residue at the cut; the source is destroyed only after the destination confirms.' },
 });
 
 /**

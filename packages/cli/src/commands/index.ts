@@ -1,4 +1,5 @@
 import type { VirtplugCommand } from './command.js';
+import { cloudletCommands } from './cloudlet.js';
 import { configCommands } from './config.js';
 import { driversCommand } from './drivers.js';
 import { instanceCommands } from './instances.js';
@@ -8,4 +9,4 @@ import { smokeCommand } from './smoke.js';
 import { vmsCommands } from './vms.js';
 
 /** Every command of `virtplug`, by group. A package adds its group here. */
-export const commands: VirtplugCommand<any>[] = [driversCommand, matrixCommand, smokeCommand, ...configCommands, ...instanceCommands, ...vmsCommands, ...iohypCommands];
+export const commands: VirtplugCommand<any>[] = [driversCommand, matrixCommand, smokeCommand, ...configCommands, ...instanceCommands, ...vmsCommands, ...iohypCommands, ...cloudletCommands];

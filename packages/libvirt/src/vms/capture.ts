@@ -18,6 +18,8 @@ export interface CaptureTarget {
   ram?: { src: string; dst: string };
   /** Called just before the pause, to record it (gc resumes a source a dead process left paused). */
   onPausing?: () => void;
+  /** Leave the guest paused after a successful cut (the caller resumes or destroys it). */
+  keepPaused?: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export async function pauseAndCapture(ctx: VmsContext, uuid: string, t: CaptureT
   const shared = t.ram !== undefined;
   const guard = UnpauseGuard.start(ctx.uri, uuid, shared);
   let paused = false;
+  let captured = false;
   let pauseMs = 0;
   try {
     // Explicitly either way: a stream that carries x-ignore-shared is only accepted by a QEMU that
@@ -51,14 +54,18 @@ export async function pauseAndCapture(ctx: VmsContext, uuid: string, t: CaptureT
         { subject: { kind: 'Instance', id: uuid }, timeoutMs: ctx.timeouts.restoreMs },
       );
       await Promise.all([...t.disks, ...(t.ram ? [t.ram] : [])].map((c) => copyFile(ctx, c.src, c.dst)));
+      captured = true;
     } finally {
-      await ctx.virsh.resume(uuid);
-      paused = false;
+      if (!(captured && t.keepPaused)) {
+        await ctx.virsh.resume(uuid);
+        paused = false;
+      }
       pauseMs = Math.round(performance.now() - t0);
     }
     return pauseMs;
   } finally {
-    if (paused) guard.fireNow();
+    // Paused here means either the caller asked to keep it so, or resume failed (then the guard acts).
+    if (paused && !(captured && t.keepPaused)) guard.fireNow();
     else guard.disarm();
     if (shared) await setIgnoreShared(ctx, uuid, false).catch((e: unknown) => ctx.logger.warn({ err: e, instance: uuid }, `could not switch ${IGNORE_SHARED} back off`));
   }

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import {
   InvalidArgumentError,
   InvalidStateError,
+  type CaptureOptions,
   type Instance,
   type InstanceRef,
   type MachineSignature,
@@ -42,7 +43,7 @@ export class LibvirtMemoryImages implements MemoryImages {
     return { machineType: canonical, qemuVersion: (await this.ctx.virsh.versions()).hypervisorVersion, cpuModel: 'qemu64', virtType: 'qemu' };
   }
 
-  async capture(instance: InstanceRef, dir: string): Promise<MemoryImage> {
+  async capture(instance: InstanceRef, dir: string, options: CaptureOptions = {}): Promise<MemoryImage> {
     const uuid = validateUuid(instance.uuid);
     if ((await domainState(this.ctx, uuid)) !== DomainState.RUNNING) {
       throw new InvalidStateError(`Instance ${uuid} is not running; only a running instance can be captured.`, { id: uuid });
@@ -71,6 +72,7 @@ export class LibvirtMemoryImages implements MemoryImages {
         diskTargets: diskTargets(tree),
         disks: [{ src: disk.path, dst: image.disk }],
         ram: { src: ram.path, dst: image.ram },
+        ...(options.keepPaused ? { keepPaused: true } : {}),
       });
       const head = await readSaveImageHead(image.state);
       const saved = parseXml(head.xml);

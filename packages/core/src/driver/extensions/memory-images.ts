@@ -27,6 +27,10 @@ export interface MemoryImage {
   descriptor: string;
 }
 
+export interface CaptureOptions {
+  keepPaused?: boolean;
+}
+
 export interface RestoreOptions {
   /** Delivered to the guest agent before the clone's network comes up. */
   params?: Record<string, string>;
@@ -44,8 +48,12 @@ export interface RestoreOptions {
 export interface MemoryImages {
   /** The signature of this host, to compare with an image's. */
   machineSignature(): Promise<MachineSignature>;
-  /** Captures a running instance into `dir`; the instance is paused only briefly and keeps running. */
-  capture(instance: InstanceRef, dir: string): Promise<MemoryImage>;
+  /**
+   * Captures a running instance into `dir`; the instance is paused only briefly and keeps running,
+   * unless `keepPaused`: then it stays paused at the cut (a handoff must not let the guest run on past
+   * the state the destination resumes from) and the caller unpauses or destroys it.
+   */
+  capture(instance: InstanceRef, dir: string, options?: CaptureOptions): Promise<MemoryImage>;
   /** Starts a new instance (new name, UUID, MAC) from a memory image, resumed where it was captured. */
   restore(image: MemoryImage, instance: Instance, options?: RestoreOptions): Promise<InstanceRef>;
 }
