@@ -31,7 +31,7 @@ import { OptInStore, type OptInRecord } from './routes/opt-ins.js';
 import type { RouteRecord } from './routes/record.js';
 import { runAttach, stepError, teardown } from './routes/saga.js';
 import { RouteStore } from './routes/store.js';
-import { KeyedMutex } from './util/mutex.js';
+import { KeyedMutex } from '@virtplug/core';
 
 export const IO_ENABLED = 'io:enabled';
 export const IO_NETWORK = 'io:network';

@@ -3,7 +3,7 @@ import type { InstanceRef, LifecycleTransition } from '@virtplug/core';
 import type { VBoxSettings } from './config.js';
 import type { InstancePaths } from './paths.js';
 import type { VBoxCommands } from './vboxmanage/commands.js';
-import type { KeyedMutex } from './vboxmanage/keyed-mutex.js';
+import type { KeyedMutex } from '@virtplug/core';
 import type { VBoxManageRunner } from './vboxmanage/runner.js';
 import type { VrdeManager } from './vrde/vrde-manager.js';
 

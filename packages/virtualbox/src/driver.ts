@@ -40,7 +40,7 @@ import { isRescued } from './storage/attachments.js';
 import { snapshotToImage } from './storage/snapshot.js';
 import { attachVolume, detachVolume, volumeConnector } from './storage/volumes.js';
 import { VBoxCommands } from './vboxmanage/commands.js';
-import { KeyedMutex } from './vboxmanage/keyed-mutex.js';
+import { KeyedMutex } from '@virtplug/core';
 import { VBoxManageRunner } from './vboxmanage/runner.js';
 import { VrdeManager } from './vrde/vrde-manager.js';
 

@@ -7,7 +7,7 @@ import type { ExportAcl, Exporter } from '../exports/port.js';
 import { backendUrl, redactBackend, segmentKey, type AgentStatus, type BackendInfo, type BackendSpec, type ExportInfo, type Segment, type SegmentPortInfo } from '../model.js';
 import type { SegmentSelector } from '../segments/select.js';
 import { JsonFile } from '../util/json-file.js';
-import { KeyedMutex } from '../util/mutex.js';
+import { KeyedMutex } from '@virtplug/core';
 import { parseCidr } from '../validate.js';
 import { stableMac } from '../segments/iface.js';
 

@@ -2,7 +2,7 @@ import type { ProcessRunner, RunOptions, RunResult } from '@virtplug/core';
 import { sample } from '../../test/helpers/samples.js';
 import { redactArgs } from './redact.js';
 import { VBoxManageRunner } from './runner.js';
-import { KeyedMutex } from './keyed-mutex.js';
+import { KeyedMutex } from '@virtplug/core';
 
 /** Scripted process results, recording what was run. */
 class Script implements ProcessRunner {

@@ -1,7 +1,8 @@
 /**
- * One async lock per key (a VM's UUID, a medium's path): VirtualBox refuses a second session on a
- * machine, so the driver serialises its own multi-step operations per VM instead of racing itself.
- * Operations on different keys run concurrently. Not re-entrant: callers take a key once per operation.
+ * One async lock per key (a VM's UUID, a medium's path, a network segment): drivers serialise their
+ * own multi-step operations per object instead of racing themselves (VirtualBox refuses a second
+ * session on a machine; a segment port's refcount must not interleave). Operations on different keys
+ * run concurrently. Not re-entrant: callers take a key once per operation.
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
