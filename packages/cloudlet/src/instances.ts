@@ -1,7 +1,8 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@virtplug/core';
-import { ownerAlive, readJson, writeJsonAtomic, type Owner } from './util/workdir.js';
+import { writeJsonAtomic } from '@virtplug/core';
+import { ownerAlive, readJson, type Owner } from './util/workdir.js';
 
 /** What the cloudlet remembers about an instance it started (resumed base, synthesis, handoff). */
 export interface InstanceRecord {

@@ -9,6 +9,7 @@ export * from './registry/index.js';
 export * from './process/index.js';
 export * from './report/index.js';
 export { KeyedMutex } from './util/keyed-mutex.js';
+export { writeJsonAtomic } from './util/atomic-json.js';
 export { readEvidenceDir, writeEvidence, EvidenceRecorder } from './testing/evidence-writer.js';
 export { FakeDriver } from './testing/fake-driver.js';
 // The contract kit's runner without jest, for `virtplug smoke` (jest users import @virtplug/core/testing).

@@ -6,7 +6,7 @@ import { InvalidArgumentError, OperationFailedError } from '@virtplug/core';
 import type { ParsedHeader } from '../overlay/container.js';
 import { verifyOverlayFile } from '../overlay/verify.js';
 import { httpGet, httpStatusError, redactUrl, type HttpOptions } from '../synthesis/source.js';
-import { writeJsonAtomic } from '../util/workdir.js';
+import { writeJsonAtomic } from '@virtplug/core';
 
 export interface DownloadOptions extends HttpOptions {
   onProgress?: (p: { done: number; total: number }) => void;

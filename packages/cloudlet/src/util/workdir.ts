@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeJsonAtomic } from '@virtplug/core';
 
 export interface Owner {
   pid: number;
@@ -29,12 +30,6 @@ export function ownerAlive(o: Owner): boolean {
   return procStart(o.pid) === o.startTime;
 }
 
-/** Writes JSON atomically (temp file + rename), so a killed process never leaves half a record. */
-export async function writeJsonAtomic(path: string, data: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(data, null, 2) + '\n');
-  await rename(tmp, path);
-}
 
 export class WorkDir {
   constructor(readonly path: string) {}

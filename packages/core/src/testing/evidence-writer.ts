@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { writeJsonAtomic } from '../util/atomic-json.js';
 import { join } from 'node:path';
 import type { EvidenceFile, EvidenceMode, EvidenceResult } from '../capabilities/evidence.js';
 import type { FeatureId } from '../capabilities/catalogue.js';
@@ -27,11 +28,8 @@ export class EvidenceRecorder {
 
 /** Writes atomically, so a reader never sees half a file. */
 export function writeEvidence(dir: string, fileName: string, evidence: EvidenceFile): string {
-  mkdirSync(dir, { recursive: true });
   const path = join(dir, fileName.endsWith('.json') ? fileName : `${fileName}.json`);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(evidence, null, 2) + '\n');
-  renameSync(tmp, path);
+  writeJsonAtomic(path, evidence, { mode: 0o644 });
   return path;
 }
 

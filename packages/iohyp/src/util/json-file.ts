@@ -1,6 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync, fsyncSync, openSync, closeSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { OperationFailedError } from '@virtplug/core';
+import { readFileSync } from 'node:fs';
+import { OperationFailedError, writeJsonAtomic } from '@virtplug/core';
 
 /**
  * A JSON document on disk, written atomically (temp file, fsync, rename): a crash leaves either the old
@@ -34,16 +33,7 @@ export class JsonFile<T> {
   }
 
   write(value: T): void {
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: this.mode });
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
+    writeJsonAtomic(this.path, value, { mode: this.mode });
   }
 
   update(fn: (value: T) => T | void): T {

@@ -1,5 +1,5 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { writeJsonAtomic } from '@virtplug/core';
 import { el, escapeXml, type XmlElement } from '../xml/tree.js';
 import type { VmsLayout } from './layout.js';
 import { isUuid } from './names.js';
@@ -67,11 +67,7 @@ export class ManifestStore {
 
   /** Atomic (write + rename) and private: the saved XML may hold a VNC password. */
   write(m: BlessedManifest): void {
-    const path = this.layout.manifest(m.id);
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(m, null, 2) + '\n', { mode: 0o600 });
-    renameSync(tmp, path);
+    writeJsonAtomic(this.layout.manifest(m.id), m);
   }
 
   update(id: string, patch: (m: BlessedManifest) => void): BlessedManifest {
