@@ -41,6 +41,7 @@ export interface LibvirtLaunchedInstance extends LaunchedInstance {
 
 export interface LibvirtLiveImage extends LiveImage {
   artifacts: BlessedManifest['artifacts'];
+  launch(options?: LaunchOptions): Promise<LibvirtLaunchedInstance[]>;
 }
 
 /**

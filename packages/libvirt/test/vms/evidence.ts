@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { writeEvidence, type EvidenceFile, type EvidenceResult } from '@virtplug/core/testing';
+import { writeEvidence, type EvidenceFile, type EvidenceResult } from '@virtplug/core';
 import { EVIDENCE_DIR } from '../helpers/env.js';
 
 const FILE = 'libvirt-vms.json';
