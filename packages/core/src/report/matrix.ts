@@ -50,6 +50,8 @@ export function buildMatrix(drivers: MatrixDriverInput[], evidence: EvidenceFile
             date: backing.date,
             backend: `${backing.backend.name} ${backing.backend.version}`.trim(),
             result: 'pass',
+            // For a `missing` cell, what passed is the refusal: the operation threw UnsupportedOperationError.
+            ...(cell.status === 'missing' ? { note: 'refusal verified (throws UnsupportedOperationError)' } : {}),
           }
         : { kind: 'declared', ...(failing ? { result: 'fail' as const, note: failing.features[feature.id]?.note ?? 'contract check failed' } : {}) };
       if (cell.status === 'complete' && ev.kind === 'declared') unbackedClaims.push({ driver: d.name, feature: feature.id });
