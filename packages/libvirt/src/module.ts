@@ -13,6 +13,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { LIBVIRT_CAPABILITIES } from './capabilities.js';
 import { LIBVIRT_SECTION, resolveLibvirtConfig, type LibvirtConfig } from './config.js';
 import { LibvirtDriver } from './driver.js';
+import { libvirtSmoke } from './contract/smoke.js';
 
 /** The registry entry: `compute_driver = libvirt` (or Nova's `libvirt.LibvirtDriver`). */
 export const driverModule: DriverModule<LibvirtDriver> = {
@@ -35,6 +36,7 @@ export const driverModule: DriverModule<LibvirtDriver> = {
       await driver.close();
     }
   },
+  smoke: libvirtSmoke,
   create(container: DependencyContainer) {
     const sections = container.resolve(DRIVER_CONFIG);
     const statePath = container.resolve(STATE_PATH);

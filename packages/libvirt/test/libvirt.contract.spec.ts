@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describeDriverContract } from '@virtplug/core/testing';
 import type { LibvirtDriver } from '../src/driver.js';
 import { EVIDENCE_DIR, LIVE_URI, guestImage, leftovers, makeDriver, requireLibvirtd, stateDir } from './helpers/env.js';
-import { agentProbe, waitForAgent } from './helpers/guest.js';
+import { agentProbe, waitForAgent } from '../src/contract/guest.js';
+import { libvirtBackend } from '../src/contract/backend.js';
 import { TgtDaemon } from './helpers/tgt.js';
 import { fileVolume, iscsiVolume, nbdVolume } from './helpers/volumes.js';
 
@@ -53,17 +54,7 @@ describeDriverContract(
       dir: EVIDENCE_DIR,
       mode: 'live',
       file: 'libvirt',
-      backend: async (d) => {
-        const info = await d.getHostInfo();
-        const libvirt = info.versions.libvirt ?? 'unknown';
-        const qemu = info.versions.qemu ?? info.hypervisorVersion;
-        const virtType = info.versions.virt_type ?? 'unknown';
-        return {
-          name: 'libvirt+qemu',
-          version: `libvirt ${libvirt}, QEMU ${qemu}, virt_type ${virtType}`,
-          details: { libvirt, qemu, virt_type: virtType, uri: LIVE_URI, hostname: info.hostname },
-        };
-      },
+      backend: (d) => libvirtBackend(d, LIVE_URI),
     },
   },
 );

@@ -1,32 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { InstanceRef, VolumeFixture } from '@virtplug/core';
 import type { LibvirtDriver } from '../../src/driver.js';
-import { verifyGuestWrite } from './guest.js';
+import { verifyGuestWrite } from '../../src/contract/guest.js';
+import { rawFile } from '../../src/contract/file-volume.js';
+export { fileVolume } from '../../src/contract/file-volume.js';
 import { freePort, TgtDaemon } from './tgt.js';
-
-function rawFile(dir: string, name: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, '');
-  truncateSync(path, 16 << 20);
-  return path;
-}
-
-/** A raw file attached as `<disk type='file'>`. */
-export function fileVolume(driver: () => LibvirtDriver, dir: string): () => Promise<VolumeFixture> {
-  return async () => {
-    const volumeId = `vol-file-${randomBytes(3).toString('hex')}`;
-    const path = rawFile(dir, `${volumeId}.raw`);
-    return {
-      connectionInfo: { driverVolumeType: 'file', volumeId, data: { path, format: 'raw' } },
-      mountpoint: '/dev/vdb',
-      verify: (i: InstanceRef) => verifyGuestWrite(driver(), i, volumeId, path),
-      cleanup: async () => rmSync(path, { force: true }),
-    };
-  };
-}
 
 /** qemu-nbd serving a raw file on 127.0.0.1 and a free port, attached through QEMU's NBD client. */
 export function nbdVolume(driver: () => LibvirtDriver, dir: string): () => Promise<VolumeFixture> {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { GuestAgentClient, GuestProbe, InstanceRef } from '@virtplug/core';
-import type { LibvirtDriver } from '../../src/driver.js';
-import { serialOf } from '../../src/volumes/disk-spec.js';
+import type { LibvirtDriver } from '../driver.js';
+import { serialOf } from '../volumes/disk-spec.js';
 
 const BOOT_MS = 120_000;
 
