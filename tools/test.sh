@@ -18,7 +18,7 @@ if [ "$status" = 0 ]; then
 fi
 
 # jest prints "Tests: a failed, b skipped, c passed, d total" per package; add them up.
-read -r passed failed < <(grep -E '^Tests:' "$log" | awk '{
+read -r passed failed < <(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^Tests:' | awk '{
   for (i = 2; i <= NF; i++) { gsub(",", "", $i); if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
 } END { print p+0, f+0 }')
 rm -f "$log"
