@@ -58,6 +58,11 @@ describe('mapLibvirtError', () => {
     expect(mapLibvirtError(stderr, { ...ctx, op: 'virsh dominfo' }).code).toBe('not_found');
   });
 
+  it('treats a lookup miss of a name with quotes as not found', () => {
+    const stderr = `error: failed to get domain 'clone it's "<b>" & $(id)'\n`;
+    expect(mapLibvirtError(stderr, { ...ctx, op: 'virsh domuuid' }).code).toBe('not_found');
+  });
+
   it('passes core errors through unchanged (a timeout raised by the adapter stays a timeout)', () => {
     const t = new TimeoutError('libvirt domainGetInfo', 1000);
     expect(mapLibvirtError(t, ctx)).toBe(t);

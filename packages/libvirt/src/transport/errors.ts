@@ -55,7 +55,7 @@ const RULES: Array<[RegExp, (m: string, c: ErrorContext, cause: unknown) => Virt
   [/Network not found/i, (m, c, cause) => new NotFoundError('libvirt network', c.subject?.id ?? '?', m, { cause })],
   [
     // virsh reports a lookup miss only as "failed to get domain 'x'" (no second line).
-    /Domain not found|no domain with matching|failed to get domain '[^']*'\s*$/i,
+    /Domain not found|no domain with matching|failed to get domain '.*'\s*$/i,
     (m, c, cause) =>
       new NotFoundError(c.subject?.kind ?? 'Instance', c.subject?.id ?? '?', `libvirt at ${c.uri} has no such domain; list instances to see what exists`, { cause }),
   ],
