@@ -1,4 +1,4 @@
-import { declareCapabilities, type CapabilityCell, type CapabilityDeclarations } from '@virtplug/core';
+import { FEATURES, declareCapabilities, type CapabilityCell, type CapabilityDeclarations } from '@virtplug/core';
 
 /**
  * The router's own claims, each backed by the live three-host lab test (test/iohyp.lab.spec.ts writes
@@ -13,7 +13,17 @@ export const IOHYP_CELLS: Record<string, CapabilityCell> = {
   'iohyp.segment.vxlan': { status: 'complete', mode: 'kernel-vxlan', notes: 'VXLAN device per VNI with head-end replication.' },
 };
 
-export const IOHYP_CAPABILITIES: CapabilityDeclarations = declareCapabilities(IOHYP_CELLS);
+/**
+ * The module's static table (the matrix column): the router's own rows, and `unknown` for the rest,
+ * which are whatever the wrapped driver ([iohyp] wrap) declares. A loaded router reports the real
+ * merged table (routerCapabilities).
+ */
+export const IOHYP_CAPABILITIES: CapabilityDeclarations = declareCapabilities({
+  ...Object.fromEntries(
+    FEATURES.filter((f) => !f.id.startsWith('iohyp.')).map((f) => [f.id, { status: 'unknown' as const, notes: 'Delegated to the wrapped driver ([iohyp] wrap); see its column.' }]),
+  ),
+  ...IOHYP_CELLS,
+});
 
 /** The wrapped driver's table with the IOhyp rows laid over it. */
 export function routerCapabilities(inner: CapabilityDeclarations): CapabilityDeclarations {

@@ -30,7 +30,13 @@ export function renderMarkdown(m: Matrix): string {
     const notes = Object.entries(d.cells).filter(([, c]) => c.notes);
     if (notes.length === 0) continue;
     lines.push(`### ${d.title} (\`${d.name}\`)`, '');
-    for (const [id, c] of notes) lines.push(`- \`${id}\`: ${c.notes}`);
+    // One line per distinct note, so a note shared by many rows (a wrapper's "delegated") reads once.
+    const byNote = new Map<string, string[]>();
+    for (const [id, c] of notes) byNote.set(c.notes!, [...(byNote.get(c.notes!) ?? []), id]);
+    for (const [note, ids] of byNote) {
+      const which = ids.length > 6 ? `${ids.length} features (\`${ids[0]}\` … \`${ids[ids.length - 1]}\`)` : ids.map((i) => `\`${i}\``).join(', ');
+      lines.push(`- ${which}: ${note}`);
+    }
     lines.push('');
   }
   if (m.unbackedClaims.length) {
