@@ -91,7 +91,13 @@ const bless: VirtplugCommand<{ instance: string; name?: string }> = {
   describe: 'Bless an instance (a live image clones launch from)',
   builder: (y) => y.positional('instance', { type: 'string', describe: 'ID of the instance to bless' }).option('name', { type: 'string', describe: 'Name of the live image' }),
   async run(ctx, args) {
-    const b = await (await vmsOf(ctx)).bless(args.instance, args.name ? { name: args.name } : {});
+    const bar = ctx.progress('bless');
+    let b;
+    try {
+      b = await (await vmsOf(ctx)).bless(args.instance, { ...(args.name ? { name: args.name } : {}), onProgress: (f) => bar.update(f) });
+    } finally {
+      bar.stop();
+    }
     ctx.printer.result(plain(b), () => table([liveRow(b)], ['uuid', 'name', 'status', 'blessedFrom', 'mode', 'pauseMs']));
   },
 };

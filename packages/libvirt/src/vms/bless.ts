@@ -18,6 +18,7 @@ import { diskTargets, pauseAndCapture } from './capture.js';
 export interface BlessRequest {
   name?: string;
   mode?: VmsMode;
+  onProgress?: (fraction: number) => void;
 }
 
 /**
@@ -108,6 +109,7 @@ async function blessLocked(ctx: VmsContext, uuid: string, sourceName: string, re
         manifest.pausedSource = true;
         ctx.manifests.write(manifest);
       },
+      ...(req.onProgress ? { onProgress: req.onProgress } : {}),
     });
     const head = await readSaveImageHead(manifest.artifacts.state);
     manifest.xml = head.xml;

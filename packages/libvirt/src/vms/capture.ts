@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { OperationFailedError } from '@virtplug/core';
 import { child, elements, type XmlElement } from '../xml/tree.js';
@@ -20,6 +20,8 @@ export interface CaptureTarget {
   onPausing?: () => void;
   /** Leave the guest paused after a successful cut (the caller resumes or destroys it). */
   keepPaused?: boolean;
+  /** Fraction of the RAM and disk bytes copied so far (polled from the copies' sizes). */
+  onProgress?: (fraction: number) => void;
 }
 
 /**
@@ -53,7 +55,14 @@ export async function pauseAndCapture(ctx: VmsContext, uuid: string, t: CaptureT
         ],
         { subject: { kind: 'Instance', id: uuid }, timeoutMs: ctx.timeouts.restoreMs },
       );
-      await Promise.all([...t.disks, ...(t.ram ? [t.ram] : [])].map((c) => copyFile(ctx, c.src, c.dst)));
+      const copies = [...t.disks, ...(t.ram ? [t.ram] : [])];
+      const stop = t.onProgress ? watchCopies(copies, t.onProgress) : undefined;
+      try {
+        await Promise.all(copies.map((c) => copyFile(ctx, c.src, c.dst)));
+      } finally {
+        await stop?.();
+      }
+      t.onProgress?.(1);
       captured = true;
     } finally {
       if (!(captured && t.keepPaused)) {
@@ -85,6 +94,23 @@ async function setIgnoreShared(ctx: VmsContext, uuid: string, on: boolean): Prom
 }
 
 /** cp keeps holes (untouched guest RAM stays unallocated on tmpfs) and reflinks where it can. */
+/** Reports how far the copies are, by their destination sizes, until stopped. */
+function watchCopies(copies: Array<{ src: string; dst: string }>, report: (fraction: number) => void): () => Promise<void> {
+  const size = (p: string) => stat(p).then((s) => s.size, () => 0);
+  const total = Promise.all(copies.map((c) => size(c.src))).then((xs) => xs.reduce((a, b) => a + b, 0));
+  let best = 0;
+  const tick = async () => {
+    const [all, done] = await Promise.all([total, Promise.all(copies.map((c) => size(c.dst))).then((xs) => xs.reduce((a, b) => a + b, 0))]);
+    // Polls may finish out of order; report only forward movement.
+    if (all > 0 && done / all > best) report((best = Math.min(1, done / all)));
+  };
+  const timer = setInterval(() => void tick(), 200);
+  return async () => {
+    clearInterval(timer);
+    await tick();
+  };
+}
+
 async function copyFile(ctx: VmsContext, src: string, dst: string): Promise<void> {
   await mkdir(dirname(dst), { recursive: true, mode: 0o700 });
   const r = await ctx.runner.run('cp', ['--sparse=always', '--reflink=auto', '--', src, dst], { timeoutMs: ctx.timeouts.restoreMs });

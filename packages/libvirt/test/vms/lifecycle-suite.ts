@@ -44,8 +44,12 @@ describe(`VMS lifecycle (${mode} mode, real guests)`, () => {
 
   it('blesses a running instance into a live image; the source keeps running', async () => {
     blessed = await ev.check('vms.bless', `bless of a running source (${mode})`, async () => {
-      const b = await env.vms.bless(source.uuid);
+      const progress: number[] = [];
+      const b = await env.vms.bless(source.uuid, { onProgress: (f) => progress.push(f) });
       expect(b).toMatchObject({ status: 'BLESSED', name: `vp-vms-${tag}-src-1`, blessedFrom: source.uuid, mode });
+      // Progress reports the copies: fractions in [0, 1], never going back, ending at 1.
+      expect(progress.at(-1)).toBe(1);
+      expect(progress.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= progress[i - 1]!))).toBe(true);
       expect(b.pauseMs).toBeGreaterThan(0);
       expect(virsh('domstate', source.uuid).trim()).toBe('running');
       expect(existsSync(b.artifacts.state)).toBe(true);

@@ -38,6 +38,8 @@ export interface BlessOptions {
   name?: string;
   /** Override the host's mode for this image; `shared` fails if the source cannot be shared. */
   mode?: 'shared' | 'copy';
+  /** Fraction of the guest's RAM and disk copied into the live image (a large RAM takes a while). */
+  onProgress?: (fraction: number) => void;
 }
 
 export interface LaunchOptions {
