@@ -23,17 +23,7 @@ export class ExactReader {
 
   /** Exactly n bytes, or throws naming `what` when the stream ends first (a truncated overlay). */
   async read(n: number, what: string): Promise<Buffer> {
-    while (this.pendingBytes < n && !this.ended) {
-      const r = await this.it.next();
-      if (r.done) {
-        this.ended = true;
-        break;
-      }
-      if (r.value.length) {
-        this.pending.push(r.value);
-        this.pendingBytes += r.value.length;
-      }
-    }
+    while (this.pendingBytes < n && (await this.pull()));
     if (this.pendingBytes < n) {
       throw new InvalidArgumentError(`overlay (${what})`, `${this.position + this.pendingBytes} bytes`, `at least ${this.position + n} bytes: it is truncated`);
     }
@@ -48,18 +38,21 @@ export class ExactReader {
 
   /** True when nothing follows; reads ahead one chunk to find out. */
   async atEnd(): Promise<boolean> {
-    if (this.pendingBytes > 0) return false;
-    while (!this.ended) {
-      const r = await this.it.next();
-      if (r.done) {
-        this.ended = true;
-        break;
-      }
-      if (r.value.length) {
-        this.pending.push(r.value);
-        this.pendingBytes += r.value.length;
-        return false;
-      }
+    while (this.pendingBytes === 0 && (await this.pull()));
+    return this.pendingBytes === 0;
+  }
+
+  /** Takes the next chunk from the stream into `pending`; false once the stream has ended. */
+  private async pull(): Promise<boolean> {
+    if (this.ended) return false;
+    const r = await this.it.next();
+    if (r.done) {
+      this.ended = true;
+      return false;
+    }
+    if (r.value.length) {
+      this.pending.push(r.value);
+      this.pendingBytes += r.value.length;
     }
     return true;
   }

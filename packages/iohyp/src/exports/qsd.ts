@@ -1,24 +1,17 @@
-import { OperationFailedError, type ProcessRunner } from '@virtplug/core';
 import { formatNode, secretObject } from '../backends/blockdev.js';
-import { runChecked } from '../util/run.js';
-import type { ExportRequest, Exporter } from './port.js';
-import { processIs, readPidFile, terminate } from './process.js';
+import type { ExportRequest } from './port.js';
+import { DaemonExporter } from './daemon-exporter.js';
 
 /**
  * qemu-storage-daemon: one daemon per export, NBD server bound to the segment address only. It
  * daemonizes after the socket is listening, so a zero exit means the export is reachable.
  */
-export class QsdExporter implements Exporter {
+export class QsdExporter extends DaemonExporter {
   readonly name = 'qsd';
-  private readonly program = 'qemu-storage-daemon';
+  protected readonly program = 'qemu-storage-daemon';
 
-  constructor(
-    private readonly runner: ProcessRunner,
-    private readonly initiatorIqn: string,
-  ) {}
-
-  async start(req: ExportRequest): Promise<{ pid: number }> {
-    const args = [
+  protected args(req: ExportRequest): string[] {
+    return [
       '--daemonize',
       '--pidfile',
       req.pidFile,
@@ -30,19 +23,5 @@ export class QsdExporter implements Exporter {
       '--export',
       JSON.stringify({ type: 'nbd', id: 'exp0', 'node-name': 'vol', name: req.name, writable: true }),
     ];
-    await runChecked(this.runner, this.program, args, { what: `export ${req.name} on ${req.host}:${req.port}`, timeoutMs: 30_000 });
-    const pid = readPidFile(req.pidFile);
-    if (!pid || !processIs(pid, this.program)) {
-      throw new OperationFailedError(`qemu-storage-daemon for ${req.name} exited right after starting; see the agent log.`, { pidFile: req.pidFile });
-    }
-    return { pid };
-  }
-
-  stop(pid: number, pidFile: string): Promise<void> {
-    return terminate(pid, this.program, pidFile);
-  }
-
-  alive(pid: number): boolean {
-    return processIs(pid, this.program);
   }
 }
