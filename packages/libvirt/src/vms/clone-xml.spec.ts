@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { child, elements, parseXml, serializeXml, textOf } from '../xml/tree.js';
 import { interfaceMacs, persistentCloneXml, rewriteForClone, sharedWritableDisks, writableFileDisks } from './clone-xml.js';
 import { cloneMetadataElement, parseVmsMetadata, VMS_NS } from './records.js';
-import { addQmpMonitor, makeSharedTemplate, readRamBackend, removeQmpMonitor, setRamBackend } from './shared-ram.js';
+import { addQmpMonitor, CPU_PROPERTY_SCAN_CAPABILITY, makeSharedTemplate, readRamBackend, removeQmpMonitor, setRamBackend } from './shared-ram.js';
 
 const TEMPLATE = readFileSync(new URL('./__fixtures__/template-live.xml', import.meta.url), 'utf8');
 const CLONE_UUID = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
@@ -84,6 +84,16 @@ describe('clone XML rewrite', () => {
     expect(xml).not.toContain("<link state='down'/>");
   });
 
+  it('masks the per-property CPU readback capability once, also for a clone of a clone', () => {
+    const once = cloneOf(TEMPLATE);
+    const twice = cloneOf(serializeXml(once), 'tmpl-clone-1-clone-1');
+    for (const tree of [once, twice]) {
+      const caps = elements(tree, 'qemu:capabilities');
+      expect(caps).toHaveLength(1);
+      expect(elements(caps[0]!, 'qemu:del').map((d) => d.attrs.capability)).toEqual([CPU_PROPERTY_SCAN_CAPABILITY]);
+    }
+  });
+
   it('finds the writable file disks', () => {
     expect(writableFileDisks(parseXml(TEMPLATE))).toEqual([{ target: 'vda', path: '/var/lib/virtplug/instances/11111111-2222-4333-8444-555555555555/disk.qcow2', format: 'qcow2' }]);
   });
@@ -101,6 +111,7 @@ describe('shared RAM backend', () => {
     expect(readRamBackend(tree)).toEqual({ kind: 'file', path: '/dev/shm/x.ram', share: true });
     expect(xml.match(/-object/g)).toHaveLength(1);
     expect(xml).toContain('&quot;size&quot;:268435456');
+    expect(xml.match(/<qemu:del capability='cpu-unavailable-features'\/>/g)).toHaveLength(1);
   });
 
   it('switches to anonymous RAM and adds/removes the QMP monitor, keeping foreign args', () => {

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '@virtplug/core';
 import { AGENT_CHANNEL_NAME } from '../xml/domain-spec.js';
 import { child, el, elements, ensureChild, removeChildren, setText, type XmlElement } from '../xml/tree.js';
-import { addQmpMonitor, removeQmpMonitor, setRamBackend, type RamBackend } from './shared-ram.js';
+import { addQmpMonitor, removeQmpMonitor, setRamBackend, useFeatureWordsCpuReadback, type RamBackend } from './shared-ram.js';
 
 export interface CloneXmlSpec {
   name: string;
@@ -117,6 +117,7 @@ export function rewriteForClone(domain: XmlElement, spec: CloneXmlSpec): void {
   if (spec.ram) setRamBackend(domain, spec.ram);
   if (spec.qmpSocket) addQmpMonitor(domain, spec.qmpSocket);
   else removeQmpMonitor(domain);
+  useFeatureWordsCpuReadback(domain);
 }
 
 /** The XML a clone keeps as its persistent definition: anonymous RAM, no restore-time monitor. */

@@ -8,7 +8,7 @@ import { destroyDomain, writeVmsMetadata } from './domains.js';
 import { targetToSoftLimitKiB } from './memory-string.js';
 import { currentOwner } from './owner.js';
 import { cloneMetadataElement, cloneMetadataXml, VMS_NS, type BlessedManifest } from './records.js';
-import { restoreClone } from './restore.js';
+import { restoreClone, whenSocketAppears, type RestoredClone } from './restore.js';
 import { readSaveImageHead } from './save-image.js';
 import { readRamBackend, type RamBackend } from './shared-ram.js';
 
@@ -79,10 +79,10 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await mkdir(run, { recursive: true, mode: 0o700 });
   const disks: Record<string, string> = {};
-  for (const d of m.disks) {
-    disks[d.target] = plan.diskPaths?.[d.target] ?? cloneDiskPath(plan, d.target);
-    await ctx.qemuImg.createOverlay(disks[d.target]!, d.path, d.format);
-  }
+  for (const d of m.disks) disks[d.target] = plan.diskPaths?.[d.target] ?? cloneDiskPath(plan, d.target);
+  // Made while virsh starts (see restoreClone's prerequisites); a failure surfaces through the restore.
+  const overlays = Promise.all(m.disks.map((d) => ctx.qemuImg.createOverlay(disks[d.target]!, d.path, d.format)));
+  overlays.catch(() => undefined);
 
   const tree = parseXml(m.xml);
   const hadBackend = readRamBackend(tree) !== null;
@@ -106,31 +106,49 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
     metadataNs: VMS_NS,
   });
 
-  const tr = performance.now();
-  await restoreClone({
-    uri: ctx.uri,
-    runner: ctx.runner,
-    stateImage: m.state,
-    head: await readSaveImageHead(m.state),
-    xml: serializeXml(tree),
-    fifo: join(run, 'restore.fifo'),
-    ...(qmpSocket ? { qmpSocket } : {}),
-    // Running at once: every link is down until the agent has re-identified the guest, so the stale
-    // identity is never on the network, and a separate resume would only add a libvirt round trip.
-    running: true,
-    timeoutMs: ctx.timeouts.restoreMs,
-  });
-  const restoreMs = Math.round(performance.now() - tr);
-  if (plan.targetPages !== undefined) {
-    await ctx.virsh.memtune(plan.uuid, { 'soft-limit': targetToSoftLimitKiB(plan.targetPages) }, { live: true });
-  }
-
   const agent = ctx.agent(agentSocket, `clone ${plan.name}`);
+  let restoreFailed = false;
+  // The agent is asked as soon as its socket exists (libvirt makes it before QEMU starts): QEMU holds
+  // the pings until the restored guest runs, so the answer comes while virsh is still reporting back.
+  const answered = whenSocketAppears(agentSocket, ctx.timeouts.restoreMs, () => restoreFailed, 'The restore failed')
+    .then(() => agent.waitReady(ctx.timeouts.restoreMs + ctx.timeouts.agentMs))
+    .then(() => Math.round(performance.now() - t0));
+  answered.catch(() => undefined);
+
+  const tr = performance.now();
+  let restored: RestoredClone;
+  try {
+    restored = await restoreClone({
+      uri: ctx.uri,
+      runner: ctx.runner,
+      stateImage: m.state,
+      head: await readSaveImageHead(m.state),
+      xml: serializeXml(tree),
+      fifo: join(run, 'restore.fifo'),
+      ...(qmpSocket ? { qmpSocket } : {}),
+      // Running at once: every link is down until the agent has re-identified the guest, so the stale
+      // identity is never on the network, and a separate resume would only add a libvirt round trip.
+      running: true,
+      prerequisites: overlays,
+      timeoutMs: ctx.timeouts.restoreMs,
+    });
+  } catch (e) {
+    restoreFailed = true;
+    await agent.close();
+    // The caller's rollback removes the clone's directory: no overlay may still be in the making then.
+    await Promise.allSettled([overlays, answered]);
+    throw e;
+  }
+  const restoreMs = Math.round(performance.now() - tr);
+
   let identity: Record<string, unknown>;
   let hooks: HookResult['hooks'];
   try {
-    await agent.waitReady(ctx.timeouts.agentMs);
-    const launchMs = Math.round(performance.now() - t0);
+    const [launchMs] = await Promise.all([
+      answered,
+      restored.settle(),
+      plan.targetPages === undefined ? undefined : ctx.virsh.memtune(plan.uuid, { 'soft-limit': targetToSoftLimitKiB(plan.targetPages) }, { live: true }),
+    ]);
     for (let i = plan.macs.length - 1; i >= 1; i--) await agent.request('set-identity', { iface: `eth${i}`, mac: plan.macs[i] });
     identity = await agent.request('set-identity', {
       ...(plan.macs[0] ? { mac: plan.macs[0], iface: 'eth0' } : {}),

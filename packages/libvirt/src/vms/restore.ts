@@ -20,7 +20,22 @@ export interface RestoreCloneOptions {
   qmpSocket?: string;
   /** Start the guest as soon as it is loaded (`--running`) instead of leaving it paused. */
   running?: boolean;
+  /**
+   * Files the clone's XML names that are still being made (disk overlays). virsh starts at once, and
+   * libvirt gets the header only when these exist, so making them overlaps virsh's own start-up.
+   */
+  prerequisites?: Promise<unknown>;
   timeoutMs: number;
+}
+
+export interface RestoredClone {
+  /**
+   * Shared mode: switches x-ignore-shared back off (or a later save of this clone, for a bless of a
+   * clone or gc-migrate, would carry it and no destination would accept the stream) and closes our
+   * monitor. It contends with the just-resumed guest for QEMU's main lock, so callers run it alongside
+   * their wait for the guest agent rather than before it.
+   */
+  settle(): Promise<void>;
 }
 
 /**
@@ -33,7 +48,7 @@ export interface RestoreCloneOptions {
  * runs. (QEMU itself would also refuse a stream whose x-ignore-shared differs from its own.) No
  * per-clone copy of the image is ever written.
  */
-export async function restoreClone(o: RestoreCloneOptions): Promise<void> {
+export async function restoreClone(o: RestoreCloneOptions): Promise<RestoredClone> {
   await mkfifo(o.runner, o.fifo);
   const virsh = o.runner.run('virsh', ['-c', o.uri, 'restore', o.fifo, o.running ? '--running' : '--paused'], { timeoutMs: o.timeoutMs });
   let virshDone = false;
@@ -53,13 +68,23 @@ export async function restoreClone(o: RestoreCloneOptions): Promise<void> {
       const msg = r.timedOut ? `timed out after ${o.timeoutMs} ms` : r.stderr || r.stdout;
       throw mapLibvirtError(`restoring a clone: ${msg}`, { op: 'virsh restore', uri: o.uri, timeoutMs: o.timeoutMs });
     }
-    // The load is done: x-ignore-shared goes back off, or a later save of this clone (bless of a
-    // clone, gc-migrate) would carry it and no destination would accept the stream.
-    if (monitor.qmp) await setIgnoreShared(monitor.qmp, false);
-  } finally {
+  } catch (e) {
     monitor.qmp?.close();
+    throw e;
+  } finally {
     await rm(o.fifo, { force: true });
   }
+  const qmp = monitor.qmp;
+  return {
+    settle: async () => {
+      if (!qmp) return;
+      try {
+        await setIgnoreShared(qmp, false);
+      } finally {
+        qmp.close();
+      }
+    },
+  };
 }
 
 function isPipeError(e: unknown): boolean {
@@ -75,6 +100,7 @@ async function feed(o: RestoreCloneOptions, virshDone: () => boolean, monitor: {
     out.once('error', reject);
   });
   try {
+    await o.prerequisites;
     const head = buildSaveImageHead({ xml: o.xml, cookie: o.head.cookie, wasRunning: false, format: o.head.format });
     await new Promise<void>((resolve, reject) => out.write(head, (e) => (e ? reject(e) : resolve())));
     if (o.qmpSocket) {
@@ -99,16 +125,26 @@ async function feed(o: RestoreCloneOptions, virshDone: () => boolean, monitor: {
 async function connectWhenReady(path: string, virshDone: () => boolean, timeoutMs: number): Promise<QmpClient> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (existsSync(path)) {
-      try {
-        return await QmpClient.connect(path, Math.max(1000, deadline - Date.now()));
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-      }
+    await whenSocketAppears(path, Math.max(1, deadline - Date.now()), virshDone, 'libvirt gave up restoring the clone before its QMP socket appeared; see the libvirt error.');
+    try {
+      return await QmpClient.connect(path, Math.max(1000, deadline - Date.now()));
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
     }
-    if (virshDone()) throw new OperationFailedError(`libvirt gave up restoring the clone before its QMP socket ${path} appeared; see the libvirt error.`);
-    if (Date.now() > deadline) throw new OperationFailedError(`The clone's QMP socket ${path} did not appear within ${timeoutMs} ms.`);
-    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * Resolves once `path` exists: QEMU creates its chardev sockets early in its start, long before a
+ * restored guest runs. Polls briefly (inotify would need the directory watched before libvirt makes
+ * it); `gaveUp` ends the wait when the restore it belongs to has failed.
+ */
+export async function whenSocketAppears(path: string, timeoutMs: number, gaveUp: () => boolean, gaveUpMessage: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (gaveUp()) throw new OperationFailedError(`${gaveUpMessage} (waiting for ${path})`);
+    if (Date.now() > deadline) throw new OperationFailedError(`The clone's socket ${path} did not appear within ${timeoutMs} ms.`);
+    await new Promise((r) => setTimeout(r, 2));
   }
 }
 

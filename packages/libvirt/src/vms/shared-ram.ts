@@ -129,4 +129,26 @@ export function removeQmpMonitor(domain: XmlElement): void {
 export function makeSharedTemplate(domain: XmlElement, ramPath: string): void {
   if (!findPath(domain, ['memory'])) throw new InvalidArgumentError('domain XML', 'no <memory>', 'a domain with <memory>');
   setRamBackend(domain, { kind: 'file', path: ramPath, share: true });
+  useFeatureWordsCpuReadback(domain);
+}
+
+export const CPU_PROPERTY_SCAN_CAPABILITY = 'cpu-unavailable-features';
+
+/**
+ * After every start, libvirt 9 with QEMU >= 4.1 reads the guest CPU back with one qom-get per CPU
+ * property: about 400 monitor round trips, 100-250 ms of a 350 ms clone restore under TCG. For x86 the
+ * older 'feature-words' readback, which libvirt uses when QEMU lacks the capability below, yields the
+ * same enabled/disabled feature sets in a handful of calls. So VMS domains (templates and clones) mask
+ * that one probed capability. libvirt taints such a domain 'custom-hypervisor-feature'; VMS domains
+ * already carry 'custom-argv' for their RAM backend.
+ */
+export function useFeatureWordsCpuReadback(domain: XmlElement): void {
+  const p = qemuPrefix(domain);
+  let caps = child(domain, `${p}:capabilities`);
+  if (!caps) {
+    caps = el(`${p}:capabilities`);
+    domain.children.push(caps);
+  }
+  if (elements(caps, `${p}:del`).some((d) => d.attrs.capability === CPU_PROPERTY_SCAN_CAPABILITY)) return;
+  caps.children.push(el(`${p}:del`, { capability: CPU_PROPERTY_SCAN_CAPABILITY }));
 }
