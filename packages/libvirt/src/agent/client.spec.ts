@@ -11,6 +11,8 @@ class FakeAgent {
   sockets: Socket[] = [];
   received: Array<Record<string, unknown>> = [];
   mode: 'answer' | 'silent' | 'late' = 'answer';
+  /** Requests swallowed before answering (a booting guest drops what reaches its port too early). */
+  dropFirst = 0;
 
   constructor(readonly path: string) {
     this.server = createServer((s) => {
@@ -32,6 +34,10 @@ class FakeAgent {
 
   private reply(s: Socket, req: Record<string, unknown>) {
     if (this.mode === 'silent') return;
+    if (this.dropFirst > 0) {
+      this.dropFirst--;
+      return;
+    }
     const answer = req.op === 'fail' ? { id: req.id, ok: false, error: 'no such thing' } : { id: req.id, ok: true, result: { op: req.op, echo: req.x ?? null } };
     if (this.mode === 'late') setTimeout(() => s.write(JSON.stringify(answer) + '\n'), 150);
     // Noise the client must skip: a non-JSON line and an answer to someone else's id.
@@ -101,6 +107,24 @@ describe('AgentClient', () => {
     await expect(client.waitReady(2000)).resolves.toBeUndefined();
     agent.mode = 'silent';
     await expect(client.waitReady(300)).rejects.toThrow(/becoming ready/);
+  });
+
+  it('waitReady keeps pinging on one connection, so pings lost while the guest boots cost only the interval', async () => {
+    agent.dropFirst = 3;
+    const started = Date.now();
+    await client.waitReady(10_000, 20);
+    expect(agent.sockets).toHaveLength(1);
+    expect(agent.received.filter((r) => r.op === 'ping').length).toBeGreaterThanOrEqual(4);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('stops waiting at once when the client is closed (a failed launch does not wait out the timeout)', async () => {
+    agent.mode = 'silent';
+    const started = Date.now();
+    const waiting = client.waitReady(60_000);
+    setTimeout(() => void client.close(), 50);
+    await expect(waiting).rejects.toThrow(/closed/);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('fails fast with a clear error when the socket does not exist', async () => {

@@ -6,7 +6,7 @@ interface Pending {
   op: string;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  timer?: NodeJS.Timeout;
 }
 
 export interface AgentClientOptions {
@@ -54,21 +54,63 @@ export class AgentClient implements GuestAgentClient {
     });
   }
 
-  async waitReady(timeoutMs: number): Promise<void> {
+  /**
+   * Resolves at the first answer to a ping. A guest that is still booting drops what reaches its
+   * virtio-serial port before its driver and agent are up, so one ping with a long timeout can wait for
+   * nothing, and boot times measured that way come out late by up to that timeout. Pings are cheap and
+   * idempotent: one goes out every `intervalMs` on the same connection and any answer counts, so
+   * readiness is seen within `intervalMs` of the agent serving. The connection is made again only when
+   * it breaks (QEMU restarted, or not up yet).
+   */
+  async waitReady(timeoutMs: number, intervalMs = 50): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
+      if (this.closed) throw new OperationFailedError(`The guest agent client for ${this.label} was closed while waiting for the agent.`);
+      const left = () => Math.max(1, deadline - Date.now());
       try {
-        await this.request('ping', {}, { timeoutMs: Math.min(2_000, Math.max(1, deadline - Date.now())) });
+        await this.pingUntilAnswered(left(), intervalMs);
         return;
       } catch (e) {
         last = e;
-        // A ping lost while the guest side was not open yet: start over on a fresh connection.
         this.disconnect(new TransientError('reconnecting'));
-        await new Promise((r) => setTimeout(r, Math.min(300, Math.max(0, deadline - Date.now()))));
+        await new Promise((r) => setTimeout(r, Math.min(100, left())));
       }
     }
     throw new TimeoutError(`guest agent of ${this.label} becoming ready`, timeoutMs, `last error: ${(last as Error)?.message ?? 'none'}`);
+  }
+
+  private async pingUntilAnswered(timeoutMs: number, intervalMs: number): Promise<void> {
+    const socket = await this.connect(Math.min(2_000, timeoutMs));
+    const ids: number[] = [];
+    let ticker: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new TimeoutError(`guest agent ping on ${this.label}`, timeoutMs)), timeoutMs);
+        const settle = (f: () => void) => {
+          clearTimeout(timer);
+          f();
+        };
+        const ping = () => {
+          if (socket.destroyed) return settle(() => reject(new TransientError(`The guest agent connection of ${this.label} closed while waiting.`)));
+          const id = this.nextId++;
+          ids.push(id);
+          this.pending.set(id, {
+            op: 'ping',
+            resolve: () => settle(resolve),
+            reject: (e) => settle(() => reject(e)),
+          });
+          socket.write(JSON.stringify({ id, op: 'ping' }) + '\n', (err) => {
+            if (err) this.fail(id, new TransientError(`Could not send ping to the guest agent of ${this.label}: ${err.message}`));
+          });
+        };
+        ping();
+        ticker = setInterval(ping, intervalMs);
+      });
+    } finally {
+      clearInterval(ticker);
+      for (const id of ids) this.pending.delete(id); // late answers to the other pings are ignored
+    }
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Instance, InstanceRef } from '@virtplug/core';
 import type { LibvirtDriver } from '../../src/driver.js';
@@ -113,7 +113,7 @@ export async function bootSourceTimed(env: VmsEnv, name: string, memoryMb = 256)
   const tree = parseXml(virsh('dumpxml', '--inactive', '--security-info', instance.uuid));
   env.vms.prepareSpawnXml(tree, instance.uuid);
   const file = join(env.statePath, `${instance.uuid}.xml`);
-  execFileSync('sh', ['-c', 'cat > "$1"', 'sh', file], { input: serializeXml(tree) });
+  writeFileSync(file, serializeXml(tree), { mode: 0o600 });
   virsh('define', file);
   rmSync(file);
   const t0 = performance.now();
