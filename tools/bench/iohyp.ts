@@ -5,10 +5,10 @@
  * routed attach/detach time of a real io:enabled=1 libvirt guest. Prints one JSON object on stdout; the
  * breakdown of where the extra latency goes is printed on stderr (docs/iohyp.md "Performance").
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
-import { loadConfigFile, loadDriver, type Instance, type IscsiConnectionInfo } from '@virtplug/core';
+import { hasGuestAgent, loadConfigFile, loadDriver, type Instance, type IscsiConnectionInfo } from '@virtplug/core';
 import { HttpAgentClient, IoHypRouter, guestImageFrom, LAB_FACTS } from '@virtplug/iohyp';
 
 const arg = (name: string, def: string) => {
@@ -25,16 +25,71 @@ const log = (s: string) => process.stderr.write(`[bench iohyp] ${s}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-/** One qemu-img bench run: 4 KiB reads at `depth`; returns seconds. `ns` runs it in a namespace. */
-async function bench(url: string, depth: number, count: number, ns?: string): Promise<number> {
+/** CPU seconds of the chain's processes and of the whole machine, for CPU-per-op accounting. */
+interface CpuSample { client: number; exporter: number; tgtd: number; softirq: number; busy: number; total: number }
+const HZ = 100; // USER_HZ: /proc/<pid>/stat and /proc/stat count in 1/100 s on Linux
+const procCpu = (pid: number | undefined): number => {
+  if (!pid) return 0;
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / HZ; // utime + stime, all threads
+  } catch {
+    return 0;
+  }
+};
+const machineCpu = (): number[] => readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map((x) => Number(x) / HZ);
+/** pids whose CPU is charged per run: the export daemon on the IOhyp and tgtd on the storage host. */
+const chainPids: { exporter?: number; tgtd?: number } = {};
+const HAVE_TIME = existsSync('/usr/bin/time');
+const cpuRuns: Record<string, CpuSample[]> = {};
+
+/**
+ * One qemu-img bench run: 4 KiB reads at `depth`; returns seconds. `ns` runs it in a namespace. With
+ * `tag`, the CPU the run cost (client via /usr/bin/time, exporter and tgtd from /proc, machine from
+ * /proc/stat) is recorded under it.
+ */
+async function bench(url: string, depth: number, count: number, ns?: string, tag?: string): Promise<number> {
   const argv = ['bench', '-f', 'raw', '-c', String(count), '-d', String(depth), '-s', '4096', '-t', 'none', url];
-  const r = ns ? await execa('ip', ['netns', 'exec', ns, 'qemu-img', ...argv], { reject: false, timeout: 300_000 }) : await execa('qemu-img', argv, { reject: false, timeout: 300_000 });
+  const cmd = [...(ns ? ['ip', 'netns', 'exec', ns] : []), ...(tag && HAVE_TIME ? ['/usr/bin/time', '-f', 'CPU %U %S'] : []), 'qemu-img', ...argv];
+  const [e0, t0, m0] = [procCpu(chainPids.exporter), procCpu(chainPids.tgtd), machineCpu()];
+  const r = await execa(cmd[0]!, cmd.slice(1), { reject: false, timeout: 300_000 });
   const m = /Run completed in ([\d.]+) seconds/.exec(r.stdout);
   if (!m) throw new Error(`qemu-img bench ${url} (depth ${depth}) failed: ${r.stderr || r.stdout}`);
+  if (tag) {
+    const m1 = machineCpu();
+    const d = m1.map((x, i) => x - m0[i]!);
+    const c = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+    (cpuRuns[tag] ??= []).push({
+      client: c ? Number(c[1]) + Number(c[2]) : NaN,
+      exporter: procCpu(chainPids.exporter) - e0,
+      tgtd: procCpu(chainPids.tgtd) - t0,
+      softirq: d[6]!,
+      busy: d.reduce((a, b) => a + b, 0) - d[3]! - d[4]!,
+      total: d.reduce((a, b) => a + b, 0),
+    });
+  }
   return Number(m[1]);
 }
-const qd1Us = async (url: string, ns?: string) => ((await bench(url, 1, QD1_COUNT, ns)) * 1e6) / QD1_COUNT;
-const qd16Iops = async (url: string, ns?: string) => QD16_COUNT / (await bench(url, 16, QD16_COUNT, ns));
+const qd1Us = async (url: string, ns?: string, tag?: string) => ((await bench(url, 1, QD1_COUNT, ns, tag)) * 1e6) / QD1_COUNT;
+const qd16Iops = async (url: string, ns?: string, tag?: string) => QD16_COUNT / (await bench(url, 16, QD16_COUNT, ns, tag));
+
+/** Median CPU microseconds per I/O of each part of the chain over the runs recorded under `tag`. */
+function cpuPerIo(tag: string, ios: number) {
+  const runs = cpuRuns[tag] ?? [];
+  const med = (f: (c: CpuSample) => number) => (runs.length ? round((median(runs.map(f)) * 1e6) / ios, 1) : NaN);
+  const chain = (c: CpuSample) => c.client + c.exporter + c.tgtd;
+  return {
+    client: med((c) => c.client),
+    exporter: med((c) => c.exporter),
+    tgtd: med((c) => c.tgtd),
+    softirq: med((c) => c.softirq),
+    chain: med(chain),
+    /** CPU of everything else on the machine meanwhile (other guests, the agent, switches): noise. */
+    other: med((c) => Math.max(0, c.busy - chain(c))),
+    idlePct: runs.length ? round(100 - (100 * median(runs.map((c) => c.busy / c.total))), 0) : NaN,
+  };
+}
 
 async function labStatus(): Promise<boolean> {
   return (await execa('bash', [`${REPO}tools/lab/iohyp.sh`, 'status'], { reject: false })).exitCode === 0;
@@ -62,6 +117,7 @@ async function main(): Promise<void> {
   const diag: string[] = [];
   try {
     await router.spawn(vm, guestImageFrom(process.env.VIRTPLUG_GUEST_IMAGE_DIR ?? '/var/lib/virtplug/guest-image'));
+    if (!hasGuestAgent(router)) throw new Error('the wrapped driver has no guest agent access (needs libvirt)');
     await router.guestAgent(vm).waitReady(120_000);
     // attach/detach: the whole routed sequence including libvirt's hot-plug into the running guest
     const attachMs: number[] = [];
@@ -78,16 +134,20 @@ async function main(): Promise<void> {
     const nbd = `nbd://${route.export!.host}:${route.export!.port}/${route.export!.name}`;
     // The guest is not what is measured: pause it so its TCG vCPU does not take a core from the chain.
     await router.pause(vm);
+    const agent = new HttpAgentClient('hyp1', facts.agent.url, readFileSync(facts.agent.tokenFile, 'utf8').trim());
+    chainPids.exporter = (await agent.status()).exports.find((e) => e.id === route.export!.id)?.pid;
+    chainPids.tgtd = Number(readFileSync(`${facts.run}/tgtd.pid`, 'utf8'));
     const d1: number[] = [], i1: number[] = [], d16: number[] = [], i16: number[] = [];
     await bench(direct, 1, 500); // warm both paths (sessions, ARP, caches)
     await bench(nbd, 1, 500);
     for (let r = 0; r < ROUNDS; r++) {
-      d1.push(await qd1Us(direct));
-      i1.push(await qd1Us(nbd));
-      d16.push(await qd16Iops(direct));
-      i16.push(await qd16Iops(nbd));
+      d1.push(await qd1Us(direct, undefined, 'direct1'));
+      i1.push(await qd1Us(nbd, undefined, 'iohyp1'));
+      d16.push(await qd16Iops(direct, undefined, 'direct16'));
+      i16.push(await qd16Iops(nbd, undefined, 'iohyp16'));
       log(`round ${r + 1}: direct ${round(d1.at(-1)!, 0)} us / ${round(d16.at(-1)!, 0)} IOPS; iohyp ${round(i1.at(-1)!, 0)} us / ${round(i16.at(-1)!, 0)} IOPS`);
     }
+    cpuTable(diag);
     await breakdown(facts, route.export!, diag).catch((e: unknown) => diag.push(`breakdown failed: ${(e as Error).message}`));
     await router.unpause(vm);
     await router.detachVolume(vm, ci, '/dev/vdb');
@@ -100,6 +160,12 @@ async function main(): Promise<void> {
       iops_ratio: round(median(i16) / median(d16)),
       attach_ms: round(median(attachMs), 1),
       detach_ms: round(median(detachMs), 1),
+      // CPU microseconds per 4 KiB read at QD16 summed over the chain's processes (client + exporter +
+      // tgtd): on 2 shared cores the QD16 ratio is bounded by the ratio of these two.
+      direct_cpu_us_per_io_qd16: cpuPerIo('direct16', QD16_COUNT).chain,
+      iohyp_cpu_us_per_io_qd16: cpuPerIo('iohyp16', QD16_COUNT).chain,
+      exporter_cpu_us_per_io_qd16: cpuPerIo('iohyp16', QD16_COUNT).exporter,
+      other_load_cpus: round(cpuPerIo('iohyp16', QD16_COUNT).other / (1e6 / median(i16)), 2),
     };
     for (const line of diag) log(line);
     process.stdout.write(JSON.stringify(result) + '\n');
@@ -110,6 +176,16 @@ async function main(): Promise<void> {
   }
 }
 
+/** CPU per I/O of each process in both chains (docs/iohyp.md "Performance"), one line per path and depth. */
+function cpuTable(out: string[]): void {
+  out.push(`CPU us per 4 KiB read (median of ${ROUNDS} rounds; client = qemu-img incl. its kernel time, softirq = part of all columns, other = the rest of the machine meanwhile)${HAVE_TIME ? '' : '; /usr/bin/time missing: no client column'}:`);
+  for (const [tag, ios, label] of [['direct1', QD1_COUNT, 'direct QD1 '], ['iohyp1', QD1_COUNT, 'iohyp  QD1 '], ['direct16', QD16_COUNT, 'direct QD16'], ['iohyp16', QD16_COUNT, 'iohyp  QD16']] as const) {
+    const c = cpuPerIo(tag, ios);
+    const exp = tag.startsWith('iohyp') ? ` exporter ${c.exporter}` : '';
+    out.push(`  ${label}: client ${c.client}${exp} tgtd ${c.tgtd} = chain ${c.chain} | softirq ${c.softirq} other ${c.other} idle ${c.idlePct}%`);
+  }
+}
+
 /**
  * Where the extra latency goes: the NBD hop alone (a null device exported on the same segment, on a
  * plain veth, on the other segment type), the IOhyp's own iSCSI hop, and the cost of Nagle when the
@@ -117,8 +193,7 @@ async function main(): Promise<void> {
  */
 async function breakdown(facts: any, exp: { host: string; port: number }, out: string[]): Promise<void> {
   const hyp = facts.namespaces.iohyp;
-  const token = readFileSync(facts.agent.tokenFile, 'utf8').trim();
-  const agent = new HttpAgentClient('hyp1', facts.agent.url, token);
+  const agent = new HttpAgentClient('hyp1', facts.agent.url, readFileSync(facts.agent.tokenFile, 'utf8').trim());
   const iqn = `${facts.storage.iqnPrefix}:vol2`;
   out.push(`IOhyp's own iSCSI hop (qemu-img in the IOhyp namespace): QD1 ${round(await qd1Us(`iscsi://${facts.storage.portal}/${iqn}/1`, hyp), 0)} us`);
   const nulls: Array<{ pid: number; label: string; url: string }> = [];
