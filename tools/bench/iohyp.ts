@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     const nbd = `nbd://${route.export!.host}:${route.export!.port}/${route.export!.name}`;
     // The guest is not what is measured: pause it so its TCG vCPU does not take a core from the chain.
     await router.pause(vm);
-    const agent = new HttpAgentClient('hyp1', facts.agent.url, readFileSync(facts.agent.tokenFile, 'utf8').trim());
+    const agent = new HttpAgentClient('hyp1', facts.agent.url, readFileSync(facts.agent.tokenFile, 'utf8').trim(), 60_000, { ca: readFileSync(facts.agent.caFile, 'utf8') });
     chainPids.exporter = (await agent.status()).exports.find((e) => e.id === route.export!.id)?.pid;
     chainPids.tgtd = Number(readFileSync(`${facts.run}/tgtd.pid`, 'utf8'));
     const d1: number[] = [], i1: number[] = [], d16: number[] = [], i16: number[] = [];
@@ -193,7 +193,7 @@ function cpuTable(out: string[]): void {
  */
 async function breakdown(facts: any, exp: { host: string; port: number }, out: string[]): Promise<void> {
   const hyp = facts.namespaces.iohyp;
-  const agent = new HttpAgentClient('hyp1', facts.agent.url, readFileSync(facts.agent.tokenFile, 'utf8').trim());
+  const agent = new HttpAgentClient('hyp1', facts.agent.url, readFileSync(facts.agent.tokenFile, 'utf8').trim(), 60_000, { ca: readFileSync(facts.agent.caFile, 'utf8') });
   const iqn = `${facts.storage.iqnPrefix}:vol2`;
   out.push(`IOhyp's own iSCSI hop (qemu-img in the IOhyp namespace): QD1 ${round(await qd1Us(`iscsi://${facts.storage.portal}/${iqn}/1`, hyp), 0)} us`);
   const nulls: Array<{ pid: number; label: string; url: string }> = [];

@@ -53,7 +53,7 @@ write_facts() {
   "storage": {"portal": "10.88.1.1:3260", "tgtControlPort": $IOLAB_TGT_PORT, "iqnPrefix": "$IOLAB_IQN_PREFIX",
               "volumesDir": "$IOLAB_VOLS", "chapFile": "$IOLAB_RUN/chap.json",
               "volumes": [{"tid": 1, "name": "vol1", "chap": true}, {"tid": 2, "name": "vol2", "chap": false}]},
-  "agent": {"name": "hyp1", "url": "http://$IOLAB_AGENT_ADDR", "tokenFile": "$IOLAB_RUN/token", "pidFile": "$IOLAB_RUN/agent.pid",
+  "agent": {"name": "hyp1", "url": "https://$IOLAB_AGENT_ADDR", "tokenFile": "$IOLAB_RUN/token", "caFile": "$IOLAB_RUN/pki/ca.pem", "pidFile": "$IOLAB_RUN/agent.pid",
             "log": "$IOLAB_RUN/agent.log", "stateDir": "$IOLAB_RUN/agent-state"},
   "ovs": {"iohyp": {"dir": "$IOLAB_RUN/ovs-hyp", "db": "unix:$IOLAB_RUN/ovs-hyp/db.sock", "bridge": "br-io"},
           "compute": {"dir": "$IOLAB_RUN/ovs-cn", "db": "unix:$IOLAB_OVS_SOCK", "bridge": "$IOLAB_BR"}},

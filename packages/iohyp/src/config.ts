@@ -17,9 +17,12 @@ export const IOHYP_SECTION = {
   initiator_addresses: opt.list([], "The compute hosts' addresses per segment, TYPE:ID=IP: the NBD initiators the export ACL admits."),
   export_acl: opt.bool(true, 'Admit only the guest and initiator addresses on the segment interface (nftables).'),
   request_timeout_ms: opt.int(60_000, 'Timeout of one agent request.', { min: 100 }),
+  tls_ca_file: opt.optionalStr("PEM CA bundle that signed the agents' certificates, for https:// agent URLs (default: the system CAs)."),
   // agent-only
   listen: opt.str('127.0.0.1:8686', 'Agent: address:port to serve HTTP/JSON on.'),
   agent_name: opt.str('iohyp', 'Agent: its name in status answers.'),
+  tls_cert_file: opt.optionalStr('Agent: PEM certificate; with tls_key_file the agent serves HTTPS only (the token and CHAP secrets are then never in clear).'),
+  tls_key_file: opt.optionalStr('Agent: PEM private key for tls_cert_file (mode 0600).'),
   agent_state_dir: opt.optionalStr('Agent: backends, exports, ports and secrets; default <state_path>/iohyp-agent.'),
   segment_backend: opt.oneOf(['auto', 'ovs', 'vlan', 'vxlan'], 'auto', 'Agent: VLAN segments via OVS or kernel 802.1Q (auto probes OVS first); vxlan = VXLAN segments only.'),
   ovs_db: opt.str('unix:/run/openvswitch/db.sock', 'Agent: ovsdb socket of the IOhyp switch.'),
@@ -52,6 +55,7 @@ export interface RouterSettings {
   initiators: Map<string, string>; // `${type}:${id}` -> ip
   exportAcl: boolean;
   requestTimeoutMs: number;
+  tlsCaFile?: string;
 }
 
 export function readIoHypSection(config: VirtplugConfig): IoHypSection {
@@ -88,6 +92,7 @@ export function routerSettings(file: string, v: IoHypSection, statePath: string)
     initiators,
     exportAcl: v.export_acl,
     requestTimeoutMs: v.request_timeout_ms,
+    ...(v.tls_ca_file ? { tlsCaFile: v.tls_ca_file } : {}),
   };
 }
 

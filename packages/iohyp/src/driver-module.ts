@@ -16,7 +16,7 @@ import {
 } from '@virtplug/core';
 import type { Logger } from 'pino';
 import type { DependencyContainer } from 'tsyringe';
-import { HttpAgentClient, type IoHypAgentApi } from './agent/client.js';
+import { agentClients, type IoHypAgentApi } from './agent/client.js';
 import { IOHYP_CAPABILITIES } from './capabilities.js';
 import { IOHYP_SECTION, readIoHypSection, routerSettings, type IoHypSection } from './config.js';
 import { IoHypRouter } from './router.js';
@@ -47,7 +47,7 @@ function build(driver: ComputeDriver, cfg: VirtplugConfig, section: IoHypSection
   let agents = options.agents;
   if (!agents) {
     const token = settings.agents.length > 0 ? readTokenFile(settings.tokenFile) : '';
-    agents = new Map(settings.agents.map((a) => [a.name, new HttpAgentClient(a.name, a.url, token, settings.requestTimeoutMs)]));
+    agents = agentClients(settings, token, { logger });
   }
   return new IoHypRouter(driver, { settings, agents, logger: logger.child({ component: 'iohyp' }), ...(options.faults ? { faults: options.faults } : {}) });
 }
@@ -74,7 +74,7 @@ export const driverModule: DriverModule<IoHypRouter> = {
       return { usable: false, reason: (e as Error).message };
     }
     const answers = await Promise.all(
-      settings.agents.map((a) => new HttpAgentClient(a.name, a.url, token, 5000).status().then(() => `${a.name}: ok`, (e: unknown) => `${a.name}: ${(e as Error).message}`)),
+      [...agentClients(settings, token, { timeoutMs: 5000 }).values()].map((a) => a.status().then(() => `${a.name}: ok`, (e: unknown) => `${a.name}: ${(e as Error).message}`)),
     );
     const reachable = answers.filter((x) => x.endsWith(': ok')).length;
     const inner = await loadDriverModule(section.wrap).then((m) => (m.probe ? m.probe(config) : { usable: true, reason: 'no probe' }), (e: unknown) => ({ usable: false, reason: (e as Error).message }));

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { EvidenceRecorder, loadConfigFile, loadDriver, writeEvidence, type ComputeDriver, type Instance, type IscsiConnectionInfo, type VirtplugConfig } from '@virtplug/core';
+import { postJson } from '../src/agent/http-post.js';
 import { ATTACH_STEPS, HttpAgentClient, wrapWithIoHyp, type IoHypRouter } from '../src/index.js';
 import { agentOf, destroyLeftoverDomains, deviceBySerial, guestDisks, guestImage, ioInstance, labNic, leftoverDomains } from './support/guest.js';
 import { REPO, backingBytes, chap, iohypLeftovers, labDown, labUp, nbdRead, type LabFacts } from './support/lab.js';
@@ -35,7 +36,7 @@ function iscsi(volume: 'vol1' | 'vol2', withChap: boolean): IscsiConnectionInfo 
 async function nothingLeft(instance: Instance, serial?: string): Promise<void> {
   expect(router.listRoutes()).toEqual([]);
   expect(await iohypLeftovers(facts)).toEqual([]);
-  const status = await new HttpAgentClient('hyp1', facts.agent.url, readFileSync(facts.agent.tokenFile, 'utf8').trim()).status();
+  const status = await new HttpAgentClient('hyp1', facts.agent.url, readFileSync(facts.agent.tokenFile, 'utf8').trim(), 60_000, { ca: readFileSync(facts.agent.caFile, 'utf8') }).status();
   expect({ backends: status.backends, exports: status.exports, ports: status.ports }).toEqual({ backends: [], exports: [], ports: [] });
   if (serial) expect(await guestDisks(agentOf(router, instance))).not.toContain(serial);
 }
@@ -103,10 +104,13 @@ afterAll(async () => {
 }, T);
 
 describe('IOhyp routing on the three-host lab', () => {
-  live(['iohyp.route-volume'], 'the agent refuses a missing or wrong token and unknown operations', async () => {
-    const post = (path: string, token?: string) =>
-      fetch(`${facts.agent.url}${path}`, { method: 'POST', headers: token ? { Authorization: `Bearer ${token}` } : {}, body: '{}' });
+  live(['iohyp.route-volume'], 'the agent speaks only HTTPS and refuses a missing or wrong token and unknown operations', async () => {
+    const ca = readFileSync(facts.agent.caFile, 'utf8');
+    const post = (path: string, token?: string, url = facts.agent.url) =>
+      postJson(`${url}${path}`, '{}', { headers: token ? { Authorization: `Bearer ${token}` } : {}, timeoutMs: 10_000, ca });
     const token = readFileSync(facts.agent.tokenFile, 'utf8').trim();
+    expect(facts.agent.url).toMatch(/^https:/);
+    await expect(post('/v1/ops/status', token, facts.agent.url.replace(/^https:/, 'http:'))).rejects.toMatchObject({ code: 'ECONNRESET' });
     expect((await post('/v1/ops/status')).status).toBe(401);
     expect((await post('/v1/ops/status', 'not-the-token-at-all')).status).toBe(401);
     expect((await post('/v1/ops/run_command', 'not-the-token-at-all')).status).toBe(401);

@@ -3,6 +3,9 @@
 agent_config() {
   [ -s "$IOLAB_RUN/token" ] || (umask 077; head -c 32 /dev/urandom | base64 | tr -d '\n=' >"$IOLAB_RUN/token")
   mkdir -p "$IOLAB_RUN/agent-state" "$IOLAB_RUN/router-state"
+  # The agent speaks HTTPS with a certificate from a throwaway lab CA: the token and CHAP secrets never
+  # cross the management link in clear, and the tests exercise the same TLS path a deployment uses.
+  [ -s "$IOLAB_RUN/pki/agent.pem" ] || bash "$REPO/tools/lab/pki.sh" "$IOLAB_RUN/pki" "${IOLAB_AGENT_ADDR%:*}"
   cat >"$IOLAB_RUN/iohyp.conf" <<CONF
 [DEFAULT]
 compute_driver = @virtplug/iohyp
@@ -11,12 +14,15 @@ log_level = warn
 
 [iohyp]
 wrap = libvirt
-agents = hyp1=http://$IOLAB_AGENT_ADDR
+agents = hyp1=https://$IOLAB_AGENT_ADDR
 token_file = $IOLAB_RUN/token
+tls_ca_file = $IOLAB_RUN/pki/ca.pem
 addresses = hyp1@vlan:100=10.88.100.1/24, hyp1@vlan:200=10.88.200.1/24, hyp1@vxlan:300=10.88.130.1/24, hyp1@vxlan:301=10.88.131.1/24
 initiator_addresses = vlan:100=10.88.100.2, vlan:200=10.88.200.2, vxlan:300=10.88.130.2, vxlan:301=10.88.131.2
 listen = $IOLAB_AGENT_ADDR
 agent_name = hyp1
+tls_cert_file = $IOLAB_RUN/pki/agent.pem
+tls_key_file = $IOLAB_RUN/pki/agent.key
 agent_state_dir = $IOLAB_RUN/agent-state
 segment_backend = auto
 vlan_trunk = trh

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, loadConfigFile, loadDriver, readDefaults, type VirtplugConfig } from '@virtplug/core';
 import {
-  HttpAgentClient,
+  agentClients,
   IoHypRouter,
   LAB_FACTS,
   RouteStore,
@@ -76,9 +76,10 @@ async function run(ctx: CliContext, a: IoHypArgs): Promise<void> {
       const s = settingsOf(ctx.config);
       const token = s.agents.length ? readTokenFile(s.tokenFile) : '';
       const rows: Array<Record<string, unknown>> = [];
+      const clients = agentClients(s, token, { timeoutMs: 10_000 });
       for (const agent of s.agents) {
         try {
-          const st = await new HttpAgentClient(agent.name, agent.url, token, 10_000).status();
+          const st = await clients.get(agent.name)!.status();
           const segs = st.segmentBackends.map((b) => `${b.name}:${b.usable ? 'ok' : 'no'}`).join(' ');
           rows.push({ name: agent.name, url: agent.url, reachable: 'yes', exports: st.exports.length, ports: st.ports.length, backends: st.backends.length, segments: segs, status: st });
         } catch (e) {

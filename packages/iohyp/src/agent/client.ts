@@ -8,6 +8,10 @@ import {
   type VirtplugError,
 } from '@virtplug/core';
 import type { AgentStatus, BackendInfo, BackendSpec, ExportInfo, Segment, SegmentPortInfo } from '../model.js';
+import type { Logger } from 'pino';
+import type { RouterSettings } from '../config.js';
+import { postJson, type PostError } from './http-post.js';
+import { readCaFile } from './tls.js';
 import type { OperationName } from './operations.js';
 import type { AgentService } from './service.js';
 
@@ -23,13 +27,23 @@ export interface IoHypAgentApi {
   removeExport(id: string): Promise<{ removed: boolean }>;
 }
 
-/** The router's side of the agent protocol (see server.ts). The token goes in a header, nowhere else. */
+export interface AgentTls {
+  /** PEM CA bundle that signed the agents' certificates ([iohyp] tls_ca_file); default: system CAs. */
+  ca?: string;
+}
+
+/**
+ * The router's side of the agent protocol (see server.ts). The token goes in a header, nowhere else;
+ * with an https URL the agent's certificate is verified, so the token and CHAP secrets never cross the
+ * management network in clear.
+ */
 export class HttpAgentClient implements IoHypAgentApi {
   constructor(
     readonly name: string,
     private readonly baseUrl: string,
     private readonly token: string,
     private readonly timeoutMs = 60_000,
+    private readonly tls: AgentTls = {},
   ) {}
 
   status() {
@@ -56,25 +70,58 @@ export class HttpAgentClient implements IoHypAgentApi {
 
   private async call<T>(op: OperationName, body: unknown): Promise<T> {
     const url = `${this.baseUrl}/v1/ops/${op}`;
-    let res: Response;
+    let res: { status: number; body: string };
     try {
-      res = await fetch(url, {
-        method: 'POST',
+      res = await postJson(url, JSON.stringify(body), {
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${this.token}` },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeoutMs: this.timeoutMs,
+        ...(this.tls.ca ? { ca: this.tls.ca } : {}),
       });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
-      throw new TransientError(`IOhyp agent ${this.name} at ${this.baseUrl} did not answer ${op} (${cause}); check that virtplug-iohyp-agent runs there.`, {
+      const err = e as PostError;
+      if (err.tls) {
+        throw new HypervisorUnavailableError(
+          `IOhyp agent ${this.name} at ${this.baseUrl}: TLS failed (${err.code}: ${err.message}); its certificate must be signed by the CA in [iohyp] tls_ca_file and name the agent's address.`,
+          { agent: this.name, op, tlsError: err.code },
+          { cause: e },
+        );
+      }
+      throw new TransientError(`IOhyp agent ${this.name} at ${this.baseUrl} did not answer ${op} (${err.code ?? (e as Error).name}); check that virtplug-iohyp-agent runs there.`, {
         agent: this.name,
         op,
       }, { cause: e });
     }
-    const payload = (await res.json().catch(() => ({}))) as { ok?: boolean; result?: T; error?: { code?: string; message?: string; details?: Record<string, unknown> } };
-    if (res.ok && payload.ok) return payload.result as T;
+    let payload: { ok?: boolean; result?: T; error?: { code?: string; message?: string; details?: Record<string, unknown> } } = {};
+    try {
+      payload = JSON.parse(res.body) as typeof payload;
+    } catch {
+      // not JSON (a proxy's error page, a plain HTTP answer): reported by status below
+    }
+    if (res.status >= 200 && res.status < 300 && payload.ok) return payload.result as T;
     throw remoteError(this.name, op, res.status, payload.error);
   }
+}
+
+/**
+ * HTTP clients for the configured agents, sharing one token and the CA from [iohyp] tls_ca_file. An
+ * http:// agent off loopback is allowed (labs, a trusted management VLAN) but logged as a warning,
+ * because its token and CHAP secrets cross the wire in clear.
+ */
+export function agentClients(
+  settings: Pick<RouterSettings, 'agents' | 'tlsCaFile' | 'requestTimeoutMs'>,
+  token: string,
+  options: { timeoutMs?: number; logger?: Logger } = {},
+): Map<string, HttpAgentClient> {
+  const ca = readCaFile(settings.tlsCaFile);
+  return new Map(
+    settings.agents.map((a) => {
+      const host = new URL(a.url).hostname;
+      if (a.url.startsWith('http:') && !['127.0.0.1', 'localhost', '[::1]'].includes(host)) {
+        options.logger?.warn({ agent: a.name, url: a.url }, 'IOhyp agent over plain HTTP: token and CHAP secrets cross the network in clear; set tls_cert_file/tls_key_file on the agent and use https');
+      }
+      return [a.name, new HttpAgentClient(a.name, a.url, token, options.timeoutMs ?? settings.requestTimeoutMs, ca ? { ca } : {})];
+    }),
+  );
 }
 
 /** Maps an agent's error answer onto core error types, keeping the agent's message and code. */

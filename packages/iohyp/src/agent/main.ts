@@ -3,8 +3,9 @@ import { readIoHypSection } from '../config.js';
 import { readTokenFile } from '../util/token.js';
 import { buildAgentService } from './build.js';
 import { createAgentServer } from './server.js';
+import { readServerTls } from './tls.js';
 
-const USAGE = 'usage: virtplug-iohyp-agent --config FILE   (the [iohyp] section: listen, token_file, agent_state_dir, ...)';
+const USAGE = 'usage: virtplug-iohyp-agent --config FILE   (the [iohyp] section: listen, token_file, tls_cert_file, tls_key_file, agent_state_dir, ...)';
 
 /**
  * virtplug-iohyp-agent: serves the allow-listed IOhyp operations on [iohyp] listen. Exports are separate
@@ -27,12 +28,13 @@ export async function main(argv: string[]): Promise<void> {
   const service = buildAgentService(config.file, section, defaults.state_path, new ExecaProcessRunner(), logger);
   const m = /^(.+):(\d{1,5})$/.exec(section.listen);
   if (!m) throw new Error(`[iohyp] listen = ${JSON.stringify(section.listen)} is invalid; expected host:port`);
-  const server = createAgentServer(service, token, logger);
+  const tls = readServerTls(section.tls_cert_file, section.tls_key_file);
+  const server = createAgentServer(service, token, logger, tls);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(Number(m[2]), m[1], () => resolve());
   });
-  logger.info({ listen: section.listen, segmentBackends: await service.status().then((s) => s.segmentBackends) }, 'listening');
+  logger.info({ listen: section.listen, tls: tls !== undefined, segmentBackends: await service.status().then((s) => s.segmentBackends) }, 'listening');
   const stop = () => server.close(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

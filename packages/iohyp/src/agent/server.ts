@@ -1,9 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { isVirtplugError, type ErrorCode } from '@virtplug/core';
 import type { Logger } from 'pino';
 import { tokensEqual } from '../util/token.js';
 import { OPERATIONS } from './operations.js';
 import type { AgentService } from './service.js';
+import type { ServerTls } from './tls.js';
 
 const MAX_BODY = 64 * 1024;
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
@@ -21,15 +23,20 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
 /**
  * HTTP/JSON front of the agent: `POST /v1/ops/<operation>` with `Authorization: Bearer <token>`.
  * Authentication comes before anything else is looked at, so an unauthenticated caller cannot even
- * learn which operations exist. Bodies are never logged: they can carry CHAP secrets.
+ * learn which operations exist. Bodies are never logged: they can carry CHAP secrets. With `tls` the
+ * agent speaks HTTPS only (TLS 1.2 or later); a plain HTTP request to it fails the handshake.
  */
-export function createAgentServer(service: AgentService, token: string, logger: Logger): Server {
-  return createServer((req, res) => {
+export function createAgentServer(service: AgentService, token: string, logger: Logger, tls?: ServerTls): Server {
+  const listener: RequestListener = (req, res) => {
     handle(service, token, logger, req, res).catch((e: unknown) => {
       logger.error({ err: (e as Error).message }, 'request handling failed');
       if (!res.headersSent) send(res, 500, { ok: false, error: { code: 'operation_failed', message: 'internal error' } });
     });
-  });
+  };
+  if (!tls) return createServer(listener);
+  const server = createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, listener);
+  server.on('tlsClientError', (e: Error, socket) => logger.warn({ remote: socket.remoteAddress, reason: e.message }, 'TLS handshake refused'));
+  return server;
 }
 
 async function handle(service: AgentService, token: string, logger: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {

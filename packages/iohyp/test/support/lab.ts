@@ -10,7 +10,7 @@ export interface LabFacts {
   run: string;
   namespaces: Record<'storage' | 'iohyp' | 'computeVteps' | 'peerVlan100' | 'peerVlan200' | 'peerVni300' | 'peerVni301', string>;
   storage: { portal: string; tgtControlPort: number; iqnPrefix: string; volumesDir: string; chapFile: string };
-  agent: { name: string; url: string; tokenFile: string; stateDir: string; log: string };
+  agent: { name: string; url: string; tokenFile: string; caFile: string; stateDir: string; log: string };
   ovs: { iohyp: { db: string; bridge: string }; compute: { db: string; bridge: string } };
   segments: Record<string, { type: 'vlan' | 'vxlan'; id: number; cidr: string; bridge: string; computeAddress: string; guestAddress?: string; iohypAddress?: string }>;
   peers: Record<string, string>;
