@@ -12,6 +12,8 @@ bash tools/guest-image/build.sh
 log=$(mktemp /tmp/virtplug-test.XXXXXX)
 status=0
 npx nx run-many -t typecheck --outputStyle=static || status=$?
+# The benchmarks, soaks and the demo are TypeScript outside any package: typecheck them too.
+[ "$status" = 0 ] && { npx tsc -p tools/tsconfig.json || status=$?; }
 if [ "$status" = 0 ]; then
   set +e
   npx nx run-many -t test --parallel=1 --outputStyle=static 2>&1 | tee "$log"
