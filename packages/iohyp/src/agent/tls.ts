@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { InvalidArgumentError } from '@virtplug/core';
+import { assertOwnerOnly } from '../util/token.js';
 
 export interface ServerTls {
   cert: string;
@@ -27,9 +28,7 @@ export function readServerTls(certFile: string | null | undefined, keyFile: stri
     throw new InvalidArgumentError('[iohyp] tls_cert_file / tls_key_file', certFile ? 'only tls_cert_file' : 'only tls_key_file', 'both set (serve HTTPS) or neither (plain HTTP)');
   }
   const mode = statSync(keyFile, { throwIfNoEntry: false })?.mode;
-  if (mode !== undefined && mode & 0o077) {
-    throw new InvalidArgumentError('[iohyp] tls_key_file mode', `0${(mode & 0o777).toString(8)}`, `0600 (run: chmod 600 ${keyFile})`);
-  }
+  if (mode !== undefined) assertOwnerOnly(mode, keyFile, '[iohyp] tls_key_file');
   return {
     cert: readPem('tls_cert_file', certFile, /-----BEGIN CERTIFICATE-----/, 'a certificate'),
     key: readPem('tls_key_file', keyFile, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'a private key'),

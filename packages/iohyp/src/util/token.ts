@@ -13,14 +13,17 @@ export function readTokenFile(path: string): string {
   } catch (e) {
     throw new InvalidArgumentError('[iohyp] token_file', path, 'an existing file holding the bearer token (create it with mode 0600)', { cause: e });
   }
-  if (mode & 0o077) {
-    throw new InvalidArgumentError('[iohyp] token_file mode', `0${(mode & 0o777).toString(8)}`, `0600 (run: chmod 600 ${path})`);
-  }
+  assertOwnerOnly(mode, path, '[iohyp] token_file');
   const token = readFileSync(path, 'utf8').trim();
   if (token.length < 16 || /\s/.test(token)) {
     throw new InvalidArgumentError('[iohyp] token_file content', `${token.length} characters`, 'one line of at least 16 non-space characters');
   }
   return token;
+}
+
+/** A secret file (token, TLS key) must be readable by its owner only: one anyone on the host can read protects nothing. */
+export function assertOwnerOnly(mode: number, path: string, option: string): void {
+  if (mode & 0o077) throw new InvalidArgumentError(`${option} mode`, `0${(mode & 0o777).toString(8)}`, `0600 (run: chmod 600 ${path})`);
 }
 
 /** Compares in constant time; hashing first makes the lengths equal, so length does not leak either. */
