@@ -39,19 +39,24 @@ export class AgentClient implements GuestAgentClient {
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs ?? 10_000;
     const started = Date.now();
     const socket = await this.connect(timeoutMs);
-    const id = this.nextId++;
-    const line = JSON.stringify({ ...args, id, op }) + '\n';
     return new Promise<T>((resolve, reject) => {
       const left = Math.max(1, timeoutMs - (Date.now() - started));
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new TimeoutError(`guest agent ${op} on ${this.label}`, timeoutMs, 'is the guest booted and its agent running? (waitReady first)'));
       }, left);
-      this.pending.set(id, { op, resolve: resolve as (v: unknown) => void, reject, timer });
-      socket.write(line, (err) => {
-        if (err) this.fail(id, new TransientError(`Could not send ${op} to the guest agent of ${this.label}: ${err.message}`));
-      });
+      const id = this.send(socket, op, args, { op, resolve: resolve as (v: unknown) => void, reject, timer });
     });
+  }
+
+  /** Registers the answer's handlers under a new id and writes the request line; returns the id. */
+  private send(socket: Socket, op: string, args: Record<string, unknown>, pending: Pending): number {
+    const id = this.nextId++;
+    this.pending.set(id, pending);
+    socket.write(JSON.stringify({ ...args, id, op }) + '\n', (err) => {
+      if (err) this.fail(id, new TransientError(`Could not send ${op} to the guest agent of ${this.label}: ${err.message}`));
+    });
+    return id;
   }
 
   /**
@@ -93,16 +98,7 @@ export class AgentClient implements GuestAgentClient {
         };
         const ping = () => {
           if (socket.destroyed) return settle(() => reject(new TransientError(`The guest agent connection of ${this.label} closed while waiting.`)));
-          const id = this.nextId++;
-          ids.push(id);
-          this.pending.set(id, {
-            op: 'ping',
-            resolve: () => settle(resolve),
-            reject: (e) => settle(() => reject(e)),
-          });
-          socket.write(JSON.stringify({ id, op: 'ping' }) + '\n', (err) => {
-            if (err) this.fail(id, new TransientError(`Could not send ping to the guest agent of ${this.label}: ${err.message}`));
-          });
+          ids.push(this.send(socket, 'ping', {}, { op: 'ping', resolve: () => settle(resolve), reject: (e) => settle(() => reject(e)) }));
         };
         ping();
         ticker = setInterval(ping, intervalMs);
