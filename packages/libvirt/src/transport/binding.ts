@@ -78,7 +78,12 @@ export class BindingTransport implements BindingCalls {
     return Promise.all(doms.map((d) => this.call('domainGetUUIDString', () => d.getUUIDString())));
   }
 
+  /**
+   * Asks libvirt every time: a cached handle answers getName() from the client side, so it would
+   * report a domain that was undefined meanwhile (migrated away, removed by another tool).
+   */
   async lookup(uuid: string): Promise<DomainRef> {
+    this.handles.delete(uuid);
     const d = await this.handle(uuid);
     return { uuid, name: await this.onDomain(uuid, 'domainGetName', () => d.getName()) };
   }
