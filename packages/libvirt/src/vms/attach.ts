@@ -39,6 +39,7 @@ export function attachVms(driver: Attachable, options: AttachOptions = {}): { vm
     ...(ramDir ? { ramDir } : {}),
     ...(options.runDir ? { runDir: options.runDir } : {}),
     virsh: deps.virsh,
+    transport: deps.transport,
     qemuImg: deps.qemuImg,
     agent: (socketPath, label) => deps.agentAt(socketPath, label),
     destroyInstance: (ref) => driver.destroy(ref),

@@ -1,6 +1,7 @@
 import type { GuestAgentClient, InstanceRef, ProcessRunner } from '@virtplug/core';
 import type { Logger } from 'pino';
 import type { QemuImg } from '../storage/qemu-img.js';
+import type { LibvirtTransport } from '../transport/port.js';
 import type { VirshTransport } from '../transport/virsh.js';
 import type { VmsLayout } from './layout.js';
 import type { ManifestStore, VmsMode } from './records.js';
@@ -20,6 +21,8 @@ export interface VmsTimeouts {
 export interface VmsContext {
   uri: string;
   virsh: VirshTransport;
+  /** The driver's routed transport: lookups and a clone's restore go over the binding's open connection, no process. */
+  transport: LibvirtTransport;
   runner: ProcessRunner;
   qemuImg: QemuImg;
   layout: VmsLayout;

@@ -1,38 +1,29 @@
 import { NotFoundError, hasErrorCode } from '@virtplug/core';
-import { mapLibvirtError } from '../transport/errors.js';
 import { DomainState, type DomainRef } from '../transport/port.js';
 import type { VmsContext } from './context.js';
-import { parseDomainStateWord } from '../transport/virsh-parse.js';
 import { isUuid } from './names.js';
 import { VMS_KEY, VMS_NS, parseVmsMetadata, type CloneMetadata, type SourceMetadata } from './records.js';
-
-/** `virsh <cmd> <domain>` where "no such domain" is an answer (null), not an error. */
-async function domainQuery(ctx: VmsContext, args: string[]): Promise<string | null> {
-  const r = await ctx.runner.run('virsh', ['-c', ctx.uri, ...args], { timeoutMs: ctx.timeouts.opMs });
-  if (r.exitCode === 0) return r.stdout;
-  const error = mapLibvirtError(r.stderr || r.stdout || r.spawnError?.message || `exit ${r.exitCode}`, { op: `virsh ${args[0]}`, uri: ctx.uri });
-  if (hasErrorCode(error, 'not_found')) return null;
-  throw error;
-}
 
 /** A domain by UUID, or by name (the CLI takes either); null when libvirt has neither. */
 export async function findDomain(ctx: VmsContext, id: string): Promise<DomainRef | null> {
   if (isUuid(id)) {
-    const name = await domainQuery(ctx, ['domname', id.toLowerCase()]);
-    if (name !== null) return { uuid: id.toLowerCase(), name: name.trim() };
+    const byUuid = await ctx.transport.find(id.toLowerCase());
+    if (byUuid) return byUuid;
   }
-  const uuid = await domainQuery(ctx, ['domuuid', '--domain', id]);
-  return uuid === null ? null : { uuid: uuid.trim(), name: id };
+  return ctx.transport.lookupByName(id);
 }
 
 export async function domainExists(ctx: VmsContext, uuid: string): Promise<boolean> {
-  return (await domainQuery(ctx, ['domstate', uuid])) !== null;
+  return (await ctx.transport.find(uuid)) !== null;
 }
 
 export async function domainState(ctx: VmsContext, uuid: string): Promise<DomainState | null> {
-  const out = await domainQuery(ctx, ['domstate', uuid]);
-  if (out === null) return null;
-  return parseDomainStateWord(out);
+  try {
+    return (await ctx.transport.getInfo(uuid)).state;
+  } catch (e) {
+    if (hasErrorCode(e, 'not_found')) return null;
+    throw e;
+  }
 }
 
 export async function isPersistent(ctx: VmsContext, uuid: string): Promise<boolean> {

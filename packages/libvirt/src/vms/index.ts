@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { join } from 'node:path';
 import { AgentClient } from '../agent/client.js';
 import { QemuImg } from '../storage/qemu-img.js';
+import type { LibvirtTransport } from '../transport/port.js';
 import { VirshTransport } from '../transport/virsh.js';
 import type { VmsContext, VmsTimeouts } from './context.js';
 import { VmsLayout } from './layout.js';
@@ -34,6 +35,8 @@ export interface VmsDeps {
   ramDir?: string;
   runDir?: string;
   virsh?: VirshTransport;
+  /** The driver's routed transport (binding where it serves the call); virsh when absent. */
+  transport?: LibvirtTransport;
   qemuImg?: QemuImg;
   agent?: (socketPath: string, label: string) => GuestAgentClient;
   /** The driver's destroy, so `server.delete()` removes its records too. */
@@ -45,9 +48,11 @@ export interface VmsDeps {
 export function createVms(deps: VmsDeps): { vms: LibvirtVmStreaming; memoryImages: LibvirtMemoryImages; context: VmsContext } {
   const timeouts: VmsTimeouts = { opMs: 60_000, restoreMs: 180_000, agentMs: 60_000, migrateMs: 300_000, ...deps.timeouts };
   const layout = new VmsLayout({ root: join(deps.statePath, 'vms'), ramDir: deps.ramDir ?? DEFAULT_RAM_DIR, runDir: deps.runDir ?? DEFAULT_RUN_DIR });
+  const virsh = deps.virsh ?? new VirshTransport(deps.uri, deps.runner, timeouts.opMs);
   const context: VmsContext = {
     uri: deps.uri,
-    virsh: deps.virsh ?? new VirshTransport(deps.uri, deps.runner, timeouts.opMs),
+    virsh,
+    transport: deps.transport ?? virsh,
     runner: deps.runner,
     qemuImg: deps.qemuImg ?? new QemuImg(deps.runner),
     layout,

@@ -8,7 +8,7 @@ import { destroyDomain, writeVmsMetadata } from './domains.js';
 import { targetToSoftLimitKiB } from './memory-string.js';
 import { currentOwner } from './owner.js';
 import { cloneMetadataElement, cloneMetadataXml, VMS_NS, type BlessedManifest } from './records.js';
-import { restoreClone, whenSocketAppears, type RestoredClone } from './restore.js';
+import { makeFifo, restoreClone, whenSocketAppears, type RestoredClone } from './restore.js';
 import { readSaveImageHead } from './save-image.js';
 import { readRamBackend, type RamBackend } from './shared-ram.js';
 
@@ -71,18 +71,20 @@ interface HookResult {
  * One clone: overlays on the blessed disks, the rewritten XML, a restore with every link down,
  * re-identification by the agent (MAC, hostname, machine-id), the params hooks, links up,
  * then a persistent definition (anonymous RAM, so a later cold boot needs nothing of the image).
+ * `t0` is when the launch began: its `launchMs` runs from there to the agent's first answer.
  */
-export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan, params: Record<string, string>): Promise<CloneRecord> {
-  const t0 = performance.now();
+export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan, params: Record<string, string>, t0 = performance.now()): Promise<CloneRecord> {
   const dir = plan.dir;
   const run = ctx.layout.cloneRun(plan.uuid);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await mkdir(run, { recursive: true, mode: 0o700 });
+  await Promise.all([mkdir(dir, { recursive: true, mode: 0o700 }), mkdir(run, { recursive: true, mode: 0o700 })]);
   const disks: Record<string, string> = {};
   for (const d of m.disks) disks[d.target] = plan.diskPaths?.[d.target] ?? cloneDiskPath(plan, d.target);
-  // Made while virsh starts (see restoreClone's prerequisites); a failure surfaces through the restore.
+  // Made while the XML is written and libvirt starts (see restoreClone's prerequisites); a failure
+  // surfaces through the restore.
   const overlays = Promise.all(m.disks.map((d) => ctx.qemuImg.createOverlay(disks[d.target]!, d.path, d.format)));
   overlays.catch(() => undefined);
+  const fifo = makeFifo(ctx.runner, join(run, 'restore.fifo'));
+  fifo.catch(() => undefined);
 
   const tree = parseXml(m.xml);
   const hadBackend = readRamBackend(tree) !== null;
@@ -119,16 +121,12 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
   let restored: RestoredClone;
   try {
     restored = await restoreClone({
-      uri: ctx.uri,
-      runner: ctx.runner,
+      restore: (file) => ctx.transport.restore(file),
       stateImage: m.state,
       head: await readSaveImageHead(m.state),
       xml: serializeXml(tree),
-      fifo: join(run, 'restore.fifo'),
+      fifo,
       ...(qmpSocket ? { qmpSocket } : {}),
-      // Running at once: every link is down until the agent has re-identified the guest, so the stale
-      // identity is never on the network, and a separate resume would only add a libvirt round trip.
-      running: true,
       prerequisites: overlays,
       timeoutMs: ctx.timeouts.restoreMs,
     });
@@ -136,7 +134,7 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
     restoreFailed = true;
     await agent.close();
     // The caller's rollback removes the clone's directory: no overlay may still be in the making then.
-    await Promise.allSettled([overlays, answered]);
+    await Promise.allSettled([overlays, fifo, answered]);
     throw e;
   }
   const restoreMs = Math.round(performance.now() - tr);

@@ -32,6 +32,7 @@ export const MAX_COUNT = 16;
  * fails the clones of this call are removed again: a launch succeeds or fails as a whole.
  */
 export async function launch(ctx: VmsContext, blessedId: string, req: LaunchRequest = {}): Promise<CloneRecord[]> {
+  const calledAt = performance.now();
   const params = validateParams(req.params);
   const count = req.count ?? 1;
   if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) throw new InvalidArgumentError('count', req.count, `an integer from 1 to ${MAX_COUNT}`);
@@ -58,7 +59,8 @@ export async function launch(ctx: VmsContext, blessedId: string, req: LaunchRequ
   const done: CloneRecord[] = [];
   try {
     const m = ctx.manifests.read(blessedId)!;
-    for (const plan of plans) done.push(await launchOne(ctx, sourceOf(m), plan, params));
+    // The first clone's launch time counts from this call, checks and reservation included.
+    for (const plan of plans) done.push(await launchOne(ctx, sourceOf(m), plan, params, done.length === 0 ? calledAt : performance.now()));
     return done;
   } catch (e) {
     for (const plan of plans) await removeClone(ctx, plan.dir, plan.uuid).catch((err: unknown) => ctx.logger.warn({ err, clone: plan.uuid }, 'cleanup after a failed launch'));
