@@ -29,6 +29,19 @@ if [ "$current" != "$want" ]; then
   restart=1
 fi
 
+# favordynmods on the cgroup2 hierarchy (kernel >= 6.0): libvirt moves every new QEMU into its machine
+# cgroup, and on the default setting each such move waits for an RCU grace period (18-25 ms here, a
+# sixth of a VMS clone launch). With it the move is immediate; the price is a slightly slower fork and
+# exit system-wide. Idempotent, and skipped (with a note) where the kernel or mount does not allow it.
+cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+if [ -n "$cg2" ] && ! awk -v m="$cg2" '$2 == m { print $4 }' /proc/mounts | tr ',' '\n' | grep -qx favordynmods; then
+  if grep -qx favordynmods /sys/kernel/cgroup/features 2>/dev/null && mount -o remount,favordynmods "$cg2" 2>/dev/null; then
+    say "cgroup2 at $cg2 remounted with favordynmods (fast cgroup moves for new QEMUs)"
+  else
+    say "note: could not set favordynmods on $cg2; each domain start waits ~20 ms for its cgroup move"
+  fi
+fi
+
 if virsh -c qemu:///system version >/dev/null 2>&1 && [ -z "${restart:-}" ]; then
   say "running"
   exit 0
