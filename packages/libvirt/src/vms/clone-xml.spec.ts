@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { child, elements, parseXml, serializeXml, textOf } from '../xml/tree.js';
-import { interfaceMacs, persistentCloneXml, rewriteForClone, sharedWritableDisks, writableFileDisks } from './clone-xml.js';
+import { interfaceAliases, interfaceMacs, persistentCloneXml, rewriteForClone, sharedWritableDisks, writableFileDisks } from './clone-xml.js';
 import { cloneMetadataElement, parseVmsMetadata, VMS_NS } from './records.js';
 import { addQmpMonitor, CPU_PROPERTY_SCAN_CAPABILITY, makeSharedTemplate, readRamBackend, removeQmpMonitor, setRamBackend } from './shared-ram.js';
 
@@ -92,6 +92,15 @@ describe('clone XML rewrite', () => {
       expect(caps).toHaveLength(1);
       expect(elements(caps[0]!, 'qemu:del').map((d) => d.attrs.capability)).toEqual([CPU_PROPERTY_SCAN_CAPABILITY]);
     }
+  });
+
+  it("names each NIC as QEMU knows it: libvirt's alias, else the net<i> libvirt assigns", () => {
+    expect(interfaceAliases(cloneOf(TEMPLATE))).toEqual(['net0']);
+    const two = parseXml(
+      `<domain><devices><interface type='bridge'><alias name='ua-uplink'/></interface><interface type='bridge'/></devices></domain>`,
+    );
+    expect(interfaceAliases(two)).toEqual(['ua-uplink', 'net1']);
+    expect(interfaceAliases(parseXml('<domain/>'))).toEqual([]);
   });
 
   it('finds the writable file disks', () => {

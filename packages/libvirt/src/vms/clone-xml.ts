@@ -15,7 +15,7 @@ export interface CloneXmlSpec {
   /** Where other unix channels of the template go (one file per channel). */
   channelDir: string;
   ram: RamBackend | null;
-  /** Adds our QMP monitor socket (shared-mode restores). */
+  /** Adds our QMP monitor socket (every restore: links, and x-ignore-shared in shared mode). */
   qmpSocket?: string;
   /** Start with every NIC's link down (the clone still has the template's identity). */
   linkDown: boolean;
@@ -49,6 +49,15 @@ export function sharedWritableDisks(domain: XmlElement): string[] {
 export function interfaceMacs(domain: XmlElement): string[] {
   const devices = child(domain, 'devices');
   return devices ? elements(devices, 'interface').map((i) => child(i, 'mac')?.attrs.address ?? '') : [];
+}
+
+/**
+ * QEMU's id of each NIC, in interface order: libvirt's alias (kept from the template, since the device
+ * state refers to it), or the `net<i>` libvirt assigns to an interface that has none.
+ */
+export function interfaceAliases(domain: XmlElement): string[] {
+  const devices = child(domain, 'devices');
+  return devices ? elements(devices, 'interface').map((iface, i) => child(iface, 'alias')?.attrs.name ?? `net${i}`) : [];
 }
 
 /**

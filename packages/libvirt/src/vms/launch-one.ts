@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OperationFailedError } from '@virtplug/core';
 import { parseXml, serializeXml } from '../xml/tree.js';
-import { persistentCloneXml, rewriteForClone } from './clone-xml.js';
+import { interfaceAliases, persistentCloneXml, rewriteForClone } from './clone-xml.js';
 import type { VmsContext } from './context.js';
 import { destroyDomain, writeVmsMetadata } from './domains.js';
 import { targetToSoftLimitKiB } from './memory-string.js';
@@ -89,7 +89,8 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
   const tree = parseXml(m.xml);
   const hadBackend = readRamBackend(tree) !== null;
   const ram: RamBackend | null = m.mode === 'shared' ? { kind: 'file', path: m.ram!, share: m.ramOwned === true } : hadBackend ? { kind: 'ram' } : null;
-  const qmpSocket = m.mode === 'shared' ? join(run, 'qmp.sock') : undefined;
+  const qmpSocket = join(run, 'qmp.sock');
+  const nics = interfaceAliases(tree);
   const agentSocket = join(run, 'agent.sock');
   rewriteForClone(tree, {
     name: plan.name,
@@ -100,7 +101,7 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
     agentSocket,
     channelDir: run,
     ram,
-    ...(qmpSocket ? { qmpSocket } : {}),
+    qmpSocket,
     linkDown: true,
     ...(m.launchedFrom
       ? { metadata: cloneMetadataElement({ launchedFrom: m.launchedFrom, blessedFrom: m.blessedFrom, mode: m.mode, status: 'launching', createdAt: new Date().toISOString(), owner: currentOwner() }) }
@@ -122,11 +123,14 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
   try {
     restored = await restoreClone({
       restore: (file) => ctx.transport.restore(file),
+      resume: () => ctx.transport.resume(plan.uuid),
       stateImage: m.state,
       head: await readSaveImageHead(m.state),
       xml: serializeXml(tree),
       fifo,
-      ...(qmpSocket ? { qmpSocket } : {}),
+      qmpSocket,
+      ignoreShared: m.mode === 'shared',
+      nics,
       prerequisites: overlays,
       timeoutMs: ctx.timeouts.restoreMs,
     });

@@ -11,6 +11,8 @@ export interface RestoreCloneOptions {
    * goes out on the already open connection: no virsh process to start and connect, ~15 ms a launch.
    */
   restore: (file: string) => Promise<void>;
+  /** libvirt's resume of the restored (paused) clone, once its links are down. */
+  resume: () => Promise<void>;
   /** The blessed state image and its parsed head (the stream after `streamOffset` is used as is). */
   stateImage: string;
   head: SaveImageHead;
@@ -18,8 +20,12 @@ export interface RestoreCloneOptions {
   xml: string;
   /** The FIFO, once made (makeFifo: started early, it overlaps the caller's XML work); removed afterwards. */
   fifo: Promise<string>;
-  /** Shared mode: our QMP socket in the clone, to set x-ignore-shared before any RAM arrives. */
-  qmpSocket?: string;
+  /** Our QMP monitor socket in the clone (the XML declares it). */
+  qmpSocket: string;
+  /** Shared mode: switch x-ignore-shared on before any of the stream reaches QEMU. */
+  ignoreShared: boolean;
+  /** QEMU's ids of the clone's NICs (interfaceAliases), set link-down before it runs. */
+  nics: string[];
   /**
    * Files the clone's XML names that are still being made (disk overlays). The restore starts at
    * once, and libvirt gets the header only when these exist, so making them overlaps libvirt's work.
@@ -30,7 +36,7 @@ export interface RestoreCloneOptions {
 
 export interface RestoredClone {
   /**
-   * Shared mode: switches x-ignore-shared back off (or a later save of this clone, for a bless of a
+   * Switches x-ignore-shared back off in shared mode (or a later save of this clone, for a bless of a
    * clone or gc-migrate, would carry it and no destination would accept the stream) and closes our
    * monitor. It contends with the just-resumed guest for QEMU's main lock, so callers run it alongside
    * their wait for the guest agent rather than before it.
@@ -39,16 +45,19 @@ export interface RestoredClone {
 }
 
 /**
- * Restores one clone, running as soon as it is loaded (the header says it was running; callers keep
- * every link down until the guest is re-identified, so a separate resume would only add a round
- * trip). libvirt reads a save image as: header, XML, then hands the rest to QEMU as its incoming
- * migration stream. We serve that through a FIFO: the clone's header and XML first,
- * then the blessed stream. libvirt starts QEMU as soon as it has the XML, and QEMU then waits on the
- * FIFO. In shared mode that wait is the window in which we switch x-ignore-shared on over our own
- * monitor and read it back; only then does any of the stream flow. So the capability is in place
- * before QEMU parses a byte (no race), and if it cannot be set the launch fails before the guest
- * runs. (QEMU itself would also refuse a stream whose x-ignore-shared differs from its own.) No
- * per-clone copy of the image is ever written.
+ * Restores one clone, with every NIC's link down, and resumes it. libvirt reads a save image as:
+ * header, XML, then hands the rest to QEMU as its incoming migration stream. We serve that through a
+ * FIFO: the clone's header and XML first, then the blessed stream. libvirt starts QEMU as soon as it
+ * has the XML, and QEMU then waits on the FIFO. In shared mode that wait is the window in which we
+ * switch x-ignore-shared on over our own monitor and read it back; only then does any of the stream
+ * flow. So the capability is in place before QEMU parses a byte (no race), and if it cannot be set the
+ * launch fails before the guest runs. (QEMU itself would also refuse a stream whose x-ignore-shared
+ * differs from its own.) No per-clone copy of the image is ever written.
+ *
+ * Links: libvirt applies the XML's `<link state='down'/>` before the load, but virtio-net takes its
+ * link state from the loaded device state (the template's: up). So the clone is restored paused, its
+ * NICs are set down on our monitor, and only then does libvirt resume it: the stale identity never
+ * reaches the network, and libvirt's view (down) matches QEMU's until the caller sets the links up.
  */
 export async function restoreClone(o: RestoreCloneOptions): Promise<RestoredClone> {
   const fifo = await o.fifo;
@@ -70,18 +79,19 @@ export async function restoreClone(o: RestoreCloneOptions): Promise<RestoredClon
     const feedErr = await feeding;
     if (feedErr && !(restoreErr && isPipeError(feedErr))) throw feedErr;
     if (restoreErr) throw restoreErr;
+    for (const nic of o.nics) await monitor.qmp!.execute('set_link', { name: nic, up: false });
+    await o.resume();
   } catch (e) {
     monitor.qmp?.close();
     throw e;
   } finally {
     await rm(fifo, { force: true });
   }
-  const qmp = monitor.qmp;
+  const qmp = monitor.qmp!;
   return {
     settle: async () => {
-      if (!qmp) return;
       try {
-        await setIgnoreShared(qmp, false);
+        if (o.ignoreShared) await setIgnoreShared(qmp, false);
       } finally {
         qmp.close();
       }
@@ -103,11 +113,11 @@ async function feed(o: RestoreCloneOptions, fifo: string, restoreDone: () => boo
   });
   try {
     await o.prerequisites;
-    const head = buildSaveImageHead({ xml: o.xml, cookie: o.head.cookie, wasRunning: true, format: o.head.format });
+    const head = buildSaveImageHead({ xml: o.xml, cookie: o.head.cookie, wasRunning: false, format: o.head.format });
     await new Promise<void>((resolve, reject) => out.write(head, (e) => (e ? reject(e) : resolve())));
-    if (o.qmpSocket) {
-      const qmp = await connectWhenReady(o.qmpSocket, restoreDone, o.timeoutMs);
-      monitor.qmp = qmp;
+    const qmp = await connectWhenReady(o.qmpSocket, restoreDone, o.timeoutMs);
+    monitor.qmp = qmp;
+    if (o.ignoreShared) {
       await setIgnoreShared(qmp, true);
       const state = await ignoreSharedState(qmp);
       if (state !== true) {

@@ -117,6 +117,9 @@ describe(`VMS lifecycle (${mode} mode, real guests)`, () => {
       ids.add(c.uuid).add(c.macs[0]!).add(id.hostname).add(id.machine_id);
       const log = await hookLog(env, c);
       expect(log).toContain('phase=launch');
+      // The hooks ran while the link was still down (the clone had not been re-identified yet).
+      expect(log).toContain('carrier eth0=0');
+      expect(log).not.toContain('carrier eth0=1');
       expect(log).toContain(`params=${JSON.stringify(PARAMS)}`);
       expect(log).toContain(`VMS_quote=${PARAMS.quote}`);
       expect(log).toContain(`VMS_shell=${PARAMS.shell}`);
