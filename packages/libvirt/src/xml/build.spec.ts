@@ -69,6 +69,12 @@ describe('domain XML generation', () => {
     expect(v.spec.memballoon).toBe(true);
   });
 
+  it('puts the agent channel on a 4-port virtio-serial controller, and adds none without a channel', () => {
+    expect(buildDomainXml(GOLDEN_SPEC)).toContain("<controller type='virtio-serial' index='0' ports='4'/>");
+    const { agentSocket: _a, ...noAgent } = GOLDEN_SPEC;
+    expect(buildDomainXml(noAgent)).not.toContain('virtio-serial');
+  });
+
   it('boots from disk when there is no kernel, and omits the machine type for test domains', () => {
     const xml = buildDomainXml({ ...GOLDEN_SPEC, type: 'test', os: {} });
     expect(xml).toContain("<boot dev='hd'/>");

@@ -90,3 +90,5 @@ export interface DomainSpec {
 }
 
 export const AGENT_CHANNEL_NAME = 'org.virtplug.agent.0';
+/** Ports of the virtio-serial controller that carries the agent channel (see build.ts). */
+export const VIRTIO_SERIAL_PORTS = 4;
