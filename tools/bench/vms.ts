@@ -14,8 +14,8 @@ import { agentRequest, bootSourceTimed, makeEnv, teardown, type VmsEnv } from '.
 
 type Mode = 'shared' | 'copy';
 const MODES: Mode[] = ['shared', 'copy'];
-const CLONES = 3;
-const CLONES_1GIB = 2;
+const CLONES = 5;
+const CLONES_1GIB = 3;
 const BLESSES = 3;
 const FILL_MIB = 256;
 
