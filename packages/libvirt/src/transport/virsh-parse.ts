@@ -25,10 +25,6 @@ const STATE_WORDS: Record<string, DomainState> = {
 };
 
 /** `virsh dominfo`: memory in KiB, CPU time in seconds with one decimal. */
-export function parseDomainStateWord(word: string): DomainState {
-  return STATE_WORDS[word.trim().toLowerCase()] ?? DomainState.NOSTATE;
-}
-
 export function parseDominfo(text: string): DomainInfo & { uuid: string; name: string } {
   const f = fields(text);
   const state = STATE_WORDS[(f.get('state') ?? '').toLowerCase()];
