@@ -43,7 +43,7 @@ export async function bless(ctx: VmsContext, sourceId: string, req: BlessRequest
 }
 
 async function blessLocked(ctx: VmsContext, uuid: string, sourceName: string, req: BlessRequest): Promise<BlessedManifest> {
-  const tree = parseXml(await ctx.virsh.getXml(uuid, { secure: true }));
+  const tree = parseXml(await ctx.transport.getXml(uuid, { secure: true }));
   const volumes = sharedWritableDisks(tree);
   if (volumes.length) {
     throw new InvalidStateError(`Instance ${uuid} has writable volumes attached (${volumes.join(', ')}) that its clones would share; detach them before blessing.`, { id: uuid, volumes });
@@ -113,7 +113,7 @@ async function blessLocked(ctx: VmsContext, uuid: string, sourceName: string, re
     });
     const head = await readSaveImageHead(manifest.artifacts.state);
     manifest.xml = head.xml;
-    manifest.qemuVersion = (await ctx.virsh.versions()).hypervisorVersion;
+    manifest.qemuVersion = (await ctx.transport.versions()).hypervisorVersion;
     manifest.status = 'blessed';
     delete manifest.owner;
     delete manifest.pausedSource;

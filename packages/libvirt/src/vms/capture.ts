@@ -42,7 +42,7 @@ export async function pauseAndCapture(ctx: VmsContext, uuid: string, t: CaptureT
     await setIgnoreShared(ctx, uuid, shared);
     t.onPausing?.();
     const t0 = performance.now();
-    await ctx.virsh.suspend(uuid);
+    await ctx.transport.suspend(uuid);
     paused = true;
     try {
       // An external memory snapshot of a paused domain: libvirt's save-image writer, no disk
@@ -66,7 +66,7 @@ export async function pauseAndCapture(ctx: VmsContext, uuid: string, t: CaptureT
       captured = true;
     } finally {
       if (!(captured && t.keepPaused)) {
-        await ctx.virsh.resume(uuid);
+        await ctx.transport.resume(uuid);
         paused = false;
       }
       pauseMs = Math.round(performance.now() - t0);
@@ -90,7 +90,7 @@ export function diskTargets(tree: XmlElement): string[] {
 }
 
 async function setIgnoreShared(ctx: VmsContext, uuid: string, on: boolean): Promise<void> {
-  await ctx.virsh.qemuMonitorCommand(uuid, { execute: 'migrate-set-capabilities', arguments: { capabilities: [{ capability: IGNORE_SHARED, state: on }] } });
+  await ctx.transport.qemuMonitorCommand(uuid, { execute: 'migrate-set-capabilities', arguments: { capabilities: [{ capability: IGNORE_SHARED, state: on }] } });
 }
 
 /** cp keeps holes (untouched guest RAM stays unallocated on tmpfs) and reflinks where it can. */

@@ -20,8 +20,9 @@ export interface VmsTimeouts {
 /** Everything the VMS operations share; built once by createVms from the driver's internals. */
 export interface VmsContext {
   uri: string;
+  /** virsh for commands the transport port does not model (`virsh.run([...])`). */
   virsh: VirshTransport;
-  /** The driver's routed transport: lookups and a clone's restore go over the binding's open connection, no process. */
+  /** The driver's routed transport for every modelled call: routes.ts picks the binding (no process) where it can. */
   transport: LibvirtTransport;
   runner: ProcessRunner;
   qemuImg: QemuImg;

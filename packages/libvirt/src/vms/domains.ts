@@ -40,7 +40,7 @@ export async function readVmsMetadata(ctx: VmsContext, uuid: string): Promise<{ 
 export async function writeVmsMetadata(ctx: VmsContext, uuid: string, xml: string): Promise<void> {
   const persistent = await isPersistent(ctx, uuid);
   const running = (await domainState(ctx, uuid)) !== DomainState.SHUTOFF;
-  await ctx.virsh.setMetadata(uuid, { uri: VMS_NS, key: VMS_KEY }, xml, { live: running, config: persistent });
+  await ctx.transport.setMetadata(uuid, { uri: VMS_NS, key: VMS_KEY }, xml, { live: running, config: persistent });
 }
 
 /** Stops and forgets a domain VMS created; missing pieces are fine (idempotent). */
@@ -49,7 +49,7 @@ export async function destroyDomain(ctx: VmsContext, uuid: string): Promise<void
   if (state === null) return;
   if (state !== DomainState.SHUTOFF) {
     // The domain may vanish meanwhile (a failed restore is cleaned up by libvirt itself).
-    await ctx.virsh.destroy(uuid).catch((e: unknown) => (hasErrorCode(e, 'invalid_state') || hasErrorCode(e, 'not_found') ? undefined : Promise.reject(e)));
+    await ctx.transport.destroy(uuid).catch((e: unknown) => (hasErrorCode(e, 'invalid_state') || hasErrorCode(e, 'not_found') ? undefined : Promise.reject(e)));
   }
   if (await domainExists(ctx, uuid)) {
     await ctx.virsh

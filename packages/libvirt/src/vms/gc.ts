@@ -63,7 +63,7 @@ export async function gc(ctx: VmsContext): Promise<VmsGcReport> {
 
 async function finishCrashedBless(ctx: VmsContext, m: BlessedManifest, report: VmsGcReport): Promise<void> {
   if (m.pausedSource && (await domainState(ctx, m.blessedFrom)) === DomainState.PAUSED) {
-    await ctx.virsh.resume(m.blessedFrom);
+    await ctx.transport.resume(m.blessedFrom);
     report.resumed.push(m.blessedFrom);
   }
   if (m.mode === 'shared' && (await domainState(ctx, m.blessedFrom)) === DomainState.RUNNING) {

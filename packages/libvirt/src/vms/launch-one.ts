@@ -112,7 +112,7 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
   const agent = ctx.agent(agentSocket, `clone ${plan.name}`);
   let restoreFailed = false;
   // The agent is asked as soon as its socket exists (libvirt makes it before QEMU starts): QEMU holds
-  // the pings until the restored guest runs, so the answer comes while virsh is still reporting back.
+  // the pings until the restored guest runs, so the first answer comes as early as the guest can give it.
   const answered = whenSocketAppears(agentSocket, ctx.timeouts.restoreMs, () => restoreFailed, 'The restore failed')
     .then(() => agent.waitReady(ctx.timeouts.restoreMs + ctx.timeouts.agentMs))
     .then(() => Math.round(performance.now() - t0));
@@ -149,7 +149,7 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
     const [launchMs] = await Promise.all([
       answered,
       restored.settle(),
-      plan.targetPages === undefined ? undefined : ctx.virsh.memtune(plan.uuid, { 'soft-limit': targetToSoftLimitKiB(plan.targetPages) }, { live: true }),
+      plan.targetPages === undefined ? undefined : ctx.transport.memtune(plan.uuid, { 'soft-limit': targetToSoftLimitKiB(plan.targetPages) }, { live: true }),
     ]);
     for (let i = plan.macs.length - 1; i >= 1; i--) await agent.request('set-identity', { iface: `eth${i}`, mac: plan.macs[i] });
     identity = await agent.request('set-identity', {
@@ -165,11 +165,11 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
         { clone: plan.uuid, hooks: failed },
       );
     }
-    for (const mac of plan.macs) await ctx.virsh.domifSetLink(plan.uuid, mac, 'up');
+    for (const mac of plan.macs) await ctx.transport.domifSetLink(plan.uuid, mac, 'up');
 
-    const live = parseXml(await ctx.virsh.getXml(plan.uuid, { secure: true }));
+    const live = parseXml(await ctx.transport.getXml(plan.uuid, { secure: true }));
     persistentCloneXml(live, hadBackend || m.mode === 'shared', m.ramOwned && ram ? ram : { kind: 'ram' });
-    await ctx.virsh.define(serializeXml(live));
+    await ctx.transport.define(serializeXml(live));
     if (m.launchedFrom) await writeVmsMetadata(ctx, plan.uuid, cloneMetadataXml({ launchedFrom: m.launchedFrom, blessedFrom: m.blessedFrom, mode: m.mode, status: 'active', createdAt: new Date().toISOString() }));
     await rm(join(dir, 'pending.json'), { force: true });
     ctx.logger.info({ clone: plan.uuid, name: plan.name, from: m.launchedFrom ?? m.state, launchMs, restoreMs }, 'launched');

@@ -40,7 +40,7 @@ export class LibvirtMemoryImages implements MemoryImages {
   async machineSignature(): Promise<MachineSignature> {
     const caps = await this.ctx.virsh.run(['capabilities']);
     const canonical = /<machine[^>]*canonical=['"]([^'"]+)['"][^>]*>pc<\/machine>/.exec(caps)?.[1] ?? 'pc';
-    return { machineType: canonical, qemuVersion: (await this.ctx.virsh.versions()).hypervisorVersion, cpuModel: 'qemu64', virtType: 'qemu' };
+    return { machineType: canonical, qemuVersion: (await this.ctx.transport.versions()).hypervisorVersion, cpuModel: 'qemu64', virtType: 'qemu' };
   }
 
   async capture(instance: InstanceRef, dir: string, options: CaptureOptions = {}): Promise<MemoryImage> {
@@ -51,7 +51,7 @@ export class LibvirtMemoryImages implements MemoryImages {
     const out = resolve(dir);
     const lock = await FileLock.acquire(this.ctx.layout.lock(uuid), 'bless', `Instance ${uuid}`);
     try {
-      const tree = parseXml(await this.ctx.virsh.getXml(uuid, { secure: true }));
+      const tree = parseXml(await this.ctx.transport.getXml(uuid, { secure: true }));
       const ram = readRamBackend(tree);
       if (ram?.kind !== 'file' || !ram.share) {
         throw new InvalidStateError(
@@ -159,7 +159,7 @@ export class LibvirtMemoryImages implements MemoryImages {
     const type = child(child(tree, 'os'), 'type');
     return {
       machineType: type?.attrs.machine ?? 'pc',
-      qemuVersion: (await this.ctx.virsh.versions()).hypervisorVersion,
+      qemuVersion: (await this.ctx.transport.versions()).hypervisorVersion,
       cpuModel: textOf(child(child(tree, 'cpu'), 'model'))?.trim() || 'qemu64',
       virtType: tree.attrs.type ?? 'qemu',
     };

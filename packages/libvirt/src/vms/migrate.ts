@@ -55,7 +55,7 @@ export async function migrate(ctx: VmsContext, instanceId: string, destHost: str
     if (readRamBackend(tree)) {
       setRamBackend(tree, { kind: 'ram' });
       // A template may still have it on from an interrupted bless: its RAM would not be sent at all.
-      await ctx.virsh.qemuMonitorCommand(dom.uuid, { execute: 'migrate-set-capabilities', arguments: { capabilities: [{ capability: IGNORE_SHARED, state: false }] } });
+      await ctx.transport.qemuMonitorCommand(dom.uuid, { execute: 'migrate-set-capabilities', arguments: { capabilities: [{ capability: IGNORE_SHARED, state: false }] } });
     }
     const xmlFile = join(dir, 'dest.xml');
     await writeFile(xmlFile, serializeXml(tree), { mode: 0o600 });
