@@ -111,6 +111,14 @@ async function blessLocked(ctx: VmsContext, uuid: string, sourceName: string, re
       },
       ...(req.onProgress ? { onProgress: req.onProgress } : {}),
     });
+    // After the pause: the source does not wait for these.
+    await Promise.all(
+      blessedDisks.map(async (d) => {
+        const template = ctx.layout.overlayTemplate(id, d.target);
+        await ctx.qemuImg.createOverlay(template, d.path, d.format);
+        d.overlayTemplate = template;
+      }),
+    );
     const head = await readSaveImageHead(manifest.artifacts.state);
     manifest.xml = head.xml;
     manifest.qemuVersion = (await ctx.transport.versions()).hypervisorVersion;

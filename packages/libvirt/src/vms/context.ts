@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { QemuImg } from '../storage/qemu-img.js';
 import type { LibvirtTransport } from '../transport/port.js';
 import type { VirshTransport } from '../transport/virsh.js';
+import type { FifoStock } from './fifos.js';
 import type { VmsLayout } from './layout.js';
 import type { ManifestStore, VmsMode } from './records.js';
 
@@ -28,6 +29,7 @@ export interface VmsContext {
   qemuImg: QemuImg;
   layout: VmsLayout;
   manifests: ManifestStore;
+  fifos: FifoStock;
   logger: Logger;
   /** The host's configured mode ([libvirt] vms_mode). */
   mode: VmsMode;

@@ -85,7 +85,11 @@ export async function removeAll(ctx: VmsContext, m: BlessedManifest): Promise<vo
   }
   await rm(m.artifacts.state, { force: true });
   await rm(join(ctx.layout.blessedDir(m.id), 'clones'), { recursive: true, force: true });
-  for (const d of m.artifacts.disks) if (!retained.includes(d.path)) await rm(d.path, { force: true });
+  for (const d of m.artifacts.disks) {
+    if (d.overlayTemplate) await rm(d.overlayTemplate, { force: true });
+    delete d.overlayTemplate;
+    if (!retained.includes(d.path)) await rm(d.path, { force: true });
+  }
   m.status = 'discarded';
   m.artifacts.disks = m.artifacts.disks.filter((d) => retained.includes(d.path));
   delete m.artifacts.ram;

@@ -7,6 +7,7 @@ import { removeBlessedArtifacts } from './bless.js';
 import type { VmsContext } from './context.js';
 import { domainExists, domainState } from './domains.js';
 import { aliveElsewhere, disksInUse, pendingOwner, removeAll } from './discard.js';
+import { spareFifoOwner } from './fifos.js';
 import { FileLock } from './locks.js';
 import { removeClone } from './launch-one.js';
 import { isUuid } from './names.js';
@@ -175,6 +176,13 @@ async function sweepRamDir(ctx: VmsContext, known: Set<string>, report: VmsGcRep
 }
 
 async function sweepRunDir(ctx: VmsContext, liveClones: Set<string>, report: VmsGcReport): Promise<void> {
+  for (const name of list(ctx.layout.paths.runDir)) {
+    const owner = spareFifoOwner(name);
+    if (owner && !ownerAlive(owner)) {
+      await rm(join(ctx.layout.paths.runDir, name), { force: true });
+      report.removed.push(`spare FIFO of ended process ${owner.pid}`);
+    }
+  }
   for (const uuid of list(ctx.layout.paths.runDir)) {
     if (!isUuid(uuid) || liveClones.has(uuid)) continue;
     if ((await domainExists(ctx, uuid))) continue;

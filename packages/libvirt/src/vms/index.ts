@@ -6,6 +6,7 @@ import { QemuImg } from '../storage/qemu-img.js';
 import type { LibvirtTransport } from '../transport/port.js';
 import { VirshTransport } from '../transport/virsh.js';
 import type { VmsContext, VmsTimeouts } from './context.js';
+import { FifoStock } from './fifos.js';
 import { VmsLayout } from './layout.js';
 import { LibvirtMemoryImages } from './memory-images.js';
 import { ManifestStore, type VmsMode } from './records.js';
@@ -57,6 +58,7 @@ export function createVms(deps: VmsDeps): { vms: LibvirtVmStreaming; memoryImage
     qemuImg: deps.qemuImg ?? new QemuImg(deps.runner),
     layout,
     manifests: new ManifestStore(layout),
+    fifos: new FifoStock(layout.paths.runDir, deps.runner),
     logger: deps.logger,
     mode: deps.mode,
     timeouts,

@@ -1,4 +1,5 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { constants as fsc, existsSync } from 'node:fs';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OperationFailedError } from '@virtplug/core';
 import { parseXml, serializeXml } from '../xml/tree.js';
@@ -8,7 +9,7 @@ import { destroyDomain, writeVmsMetadata } from './domains.js';
 import { targetToSoftLimitKiB } from './memory-string.js';
 import { currentOwner } from './owner.js';
 import { cloneMetadataElement, cloneMetadataXml, VMS_NS, type BlessedManifest } from './records.js';
-import { makeFifo, restoreClone, whenSocketAppears, type RestoredClone } from './restore.js';
+import { restoreClone, whenSocketAppears, type RestoredClone } from './restore.js';
 import { readSaveImageHead } from './save-image.js';
 import { readRamBackend, type RamBackend } from './shared-ram.js';
 
@@ -22,6 +23,8 @@ export interface ClonePlan {
   dir: string;
   /** Overlay paths chosen by the caller (MemoryImages restore), by target. */
   diskPaths?: Record<string, string>;
+  /** The restore FIFO, if the caller started making it (prepareFifo) before the plan was settled. */
+  fifo?: Promise<string>;
 }
 
 /** What a clone is made from: a live image, or a MemoryImage (cloudlets). */
@@ -76,14 +79,16 @@ interface HookResult {
 export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan, params: Record<string, string>, t0 = performance.now()): Promise<CloneRecord> {
   const dir = plan.dir;
   const run = ctx.layout.cloneRun(plan.uuid);
+  const head = readSaveImageHead(m.state);
+  head.catch(() => undefined);
   await Promise.all([mkdir(dir, { recursive: true, mode: 0o700 }), mkdir(run, { recursive: true, mode: 0o700 })]);
   const disks: Record<string, string> = {};
   for (const d of m.disks) disks[d.target] = plan.diskPaths?.[d.target] ?? cloneDiskPath(plan, d.target);
   // Made while the XML is written and libvirt starts (see restoreClone's prerequisites); a failure
   // surfaces through the restore.
-  const overlays = Promise.all(m.disks.map((d) => ctx.qemuImg.createOverlay(disks[d.target]!, d.path, d.format)));
+  const overlays = Promise.all(m.disks.map((d) => makeOverlay(ctx, disks[d.target]!, d)));
   overlays.catch(() => undefined);
-  const fifo = makeFifo(ctx.runner, join(run, 'restore.fifo'));
+  const fifo = plan.fifo ?? prepareFifo(ctx, plan.uuid);
   fifo.catch(() => undefined);
 
   const tree = parseXml(m.xml);
@@ -125,7 +130,7 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
       restore: (file) => ctx.transport.restore(file),
       resume: () => ctx.transport.resume(plan.uuid),
       stateImage: m.state,
-      head: await readSaveImageHead(m.state),
+      head: await head,
       xml: serializeXml(tree),
       fifo,
       qmpSocket,
@@ -189,6 +194,19 @@ export async function launchOne(ctx: VmsContext, m: CloneSource, plan: ClonePlan
   } finally {
     await agent.close();
   }
+}
+
+/** A clone's disk: a copy of the image's empty overlay (reflinked where the filesystem can), else a new one. */
+async function makeOverlay(ctx: VmsContext, path: string, disk: CloneSource['disks'][number]): Promise<void> {
+  if (disk.overlayTemplate && existsSync(disk.overlayTemplate)) await copyFile(disk.overlayTemplate, path, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE);
+  else await ctx.qemuImg.createOverlay(path, disk.path, disk.format);
+}
+
+/** Makes a clone's run directory and puts a restore FIFO in it (FifoStock: the spare when there is one). */
+export async function prepareFifo(ctx: VmsContext, cloneUuid: string): Promise<string> {
+  const run = ctx.layout.cloneRun(cloneUuid);
+  await mkdir(run, { recursive: true, mode: 0o700 });
+  return ctx.fifos.take(join(run, 'restore.fifo'));
 }
 
 /** Removes a clone VMS made (domain, overlays, sockets); used for rollback and by gc. */

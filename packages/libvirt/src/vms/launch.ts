@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, InvalidArgumentError, InvalidStateError, OperationFailedError } from '@virtplug/core';
@@ -14,7 +14,7 @@ import { hostnameFor, randomMac } from './names.js';
 import { currentOwner } from './owner.js';
 import { validateParams } from './params.js';
 import type { BlessedManifest } from './records.js';
-import { launchOne, removeClone, sourceOf, type CloneRecord, type ClonePlan } from './launch-one.js';
+import { launchOne, prepareFifo, removeClone, sourceOf, type CloneRecord, type ClonePlan } from './launch-one.js';
 
 export interface LaunchRequest {
   name?: string;
@@ -26,8 +26,9 @@ export interface LaunchRequest {
 export const MAX_COUNT = 16;
 
 /**
- * launch: N clones of a live image. Everything that can be refused is checked before anything is
- * created (params size, count, names), so a refused launch leaves nothing behind. Clones are then
+ * launch: N clones of a live image. Everything that can be refused is checked before any clone is
+ * created (params size, count, names), and a refused launch leaves nothing behind (the restore FIFOs
+ * made alongside the checks are removed again). Clones are then
  * reserved in the manifest under the image's lock (discard sees them), made one by one, and if one
  * fails the clones of this call are removed again: a launch succeeds or fails as a whole.
  */
@@ -44,6 +45,35 @@ export async function launch(ctx: VmsContext, blessedId: string, req: LaunchRequ
     else targetPages = t.pages;
   }
 
+  // Each clone's FIFO is the first thing its restore needs: its mkfifo runs alongside the checks.
+  const uuids = Array.from({ length: count }, () => randomUUID());
+  const fifos = uuids.map((u) => prepareFifo(ctx, u));
+  for (const f of fifos) f.catch(() => undefined);
+  let plans: ClonePlan[];
+  try {
+    plans = await checkAndReserve(ctx, blessedId, uuids, req.name, targetPages);
+  } catch (e) {
+    await Promise.allSettled(fifos);
+    for (const u of uuids) await rm(ctx.layout.cloneRun(u), { recursive: true, force: true });
+    throw e;
+  }
+  plans.forEach((p, i) => (p.fifo = fifos[i]));
+  const done: CloneRecord[] = [];
+  try {
+    const m = ctx.manifests.read(blessedId)!;
+    // The first clone's launch time counts from this call, checks and reservation included.
+    for (const plan of plans) done.push(await launchOne(ctx, sourceOf(m), plan, params, done.length === 0 ? calledAt : performance.now()));
+    return done;
+  } catch (e) {
+    for (const plan of plans) await removeClone(ctx, plan.dir, plan.uuid).catch((err: unknown) => ctx.logger.warn({ err, clone: plan.uuid }, 'cleanup after a failed launch'));
+    throw e;
+  } finally {
+    // The next launch's FIFO, made now that this one no longer waits on Node's thread.
+    await ctx.fifos.refill();
+  }
+}
+
+async function checkAndReserve(ctx: VmsContext, blessedId: string, uuids: string[], name: string | undefined, targetPages: number | undefined): Promise<ClonePlan[]> {
   const m0 = ctx.manifests.read(blessedId);
   if (!m0 || m0.status !== 'blessed') {
     if (m0 || (await findDomain(ctx, blessedId))) {
@@ -55,24 +85,15 @@ export async function launch(ctx: VmsContext, blessedId: string, req: LaunchRequ
     if (!existsSync(f)) throw new OperationFailedError(`Live image ${blessedId} is missing its artifact ${f}; discard it and bless again.`, { id: blessedId, missing: f });
   }
 
-  const plans = await reserve(ctx, m0, count, req.name, targetPages);
-  const done: CloneRecord[] = [];
-  try {
-    const m = ctx.manifests.read(blessedId)!;
-    // The first clone's launch time counts from this call, checks and reservation included.
-    for (const plan of plans) done.push(await launchOne(ctx, sourceOf(m), plan, params, done.length === 0 ? calledAt : performance.now()));
-    return done;
-  } catch (e) {
-    for (const plan of plans) await removeClone(ctx, plan.dir, plan.uuid).catch((err: unknown) => ctx.logger.warn({ err, clone: plan.uuid }, 'cleanup after a failed launch'));
-    throw e;
-  }
+  return reserve(ctx, m0, uuids, name, targetPages);
 }
 
-async function reserve(ctx: VmsContext, m0: BlessedManifest, count: number, name: string | undefined, targetPages: number | undefined): Promise<ClonePlan[]> {
+async function reserve(ctx: VmsContext, m0: BlessedManifest, uuids: string[], name: string | undefined, targetPages: number | undefined): Promise<ClonePlan[]> {
   const lock = await FileLock.acquire(ctx.layout.lock(m0.id), 'launch', `Live image ${m0.id}`);
   try {
     const m = ctx.manifests.read(m0.id);
     if (!m || m.status !== 'blessed') throw new InvalidStateError(`Live image ${m0.id} is being discarded; launch from another one.`, { id: m0.id });
+    const count = uuids.length;
     const plans: ClonePlan[] = [];
     for (let i = 1; i <= count; i++) {
       let cloneName: string;
@@ -85,7 +106,7 @@ async function reserve(ctx: VmsContext, m0: BlessedManifest, count: number, name
       if (plans.some((p) => p.name === cloneName) || (await findDomain(ctx, cloneName))) {
         throw new ConflictError(`An instance named ${JSON.stringify(cloneName)} already exists; launch with another --name.`, { name: cloneName });
       }
-      const uuid = randomUUID();
+      const uuid = uuids[i - 1]!;
       plans.push({
         uuid,
         name: cloneName,

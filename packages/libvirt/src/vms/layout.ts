@@ -26,6 +26,9 @@ export class VmsLayout {
   blessedDisk(id: string, target: string): string {
     return join(this.blessedDir(id), `disk-${safeTarget(target)}.qcow2`);
   }
+  overlayTemplate(id: string, target: string): string {
+    return join(this.blessedDir(id), `overlay-${safeTarget(target)}.qcow2`);
+  }
   blessedRam(id: string): string {
     return join(this.paths.ramDir, `${assertUuid(id, 'live image id')}.ram`);
   }

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream, existsSync, openSync, closeSync, constants as fsc } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { OperationFailedError, type ProcessRunner } from '@virtplug/core';
+import { OperationFailedError } from '@virtplug/core';
 import { buildSaveImageHead, type SaveImageHead } from './save-image.js';
 import { IGNORE_SHARED, QmpClient, ignoreSharedState, setIgnoreShared } from './qmp.js';
 
@@ -18,7 +18,7 @@ export interface RestoreCloneOptions {
   head: SaveImageHead;
   /** The clone's XML, written into the new header. */
   xml: string;
-  /** The FIFO, once made (makeFifo: started early, it overlaps the caller's XML work); removed afterwards. */
+  /** The FIFO, once made (made before the caller's XML work: FifoStock, prepareFifo); removed afterwards. */
   fifo: Promise<string>;
   /** Our QMP monitor socket in the clone (the XML declares it). */
   qmpSocket: string;
@@ -167,12 +167,4 @@ function unblockWriter(fifo: string): void {
   } catch {
     // Already gone or already opened: nothing blocks.
   }
-}
-
-/** Makes the FIFO a clone's restore reads from (mode 0600); resolves to its path. */
-export async function makeFifo(runner: ProcessRunner, path: string): Promise<string> {
-  await rm(path, { force: true });
-  const r = await runner.run('mkfifo', ['-m', '600', path], { timeoutMs: 10_000 });
-  if (r.exitCode !== 0) throw new OperationFailedError(`mkfifo ${path} failed: ${r.stderr || r.spawnError?.message}`);
-  return path;
 }

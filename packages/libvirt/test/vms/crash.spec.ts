@@ -1,9 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { InstanceRef } from '@virtplug/core';
+import { processStart } from '../../src/vms/owner.js';
 import type { LibvirtLiveImage } from '../../src/vms/vm-streaming.js';
 import { VmsEvidence } from './evidence.js';
 import { agentRequest, bootSource, makeEnv, teardown, virsh, virshOk, vmsLeftovers, type VmsEnv } from './support.js';
@@ -96,6 +98,7 @@ describe('VMS after SIGKILL (real guests, shared mode)', () => {
       const blessed: LibvirtLiveImage = await env.vms.bless(source.uuid);
       const { child, started, exited } = runChild('launch', blessed.uuid, 2);
       await started;
+      const childStart = processStart(child.pid!);
       const deadline = Date.now() + 120_000;
       let killedWith = '';
       while (Date.now() < deadline && child.exitCode === null) {
@@ -110,11 +113,16 @@ describe('VMS after SIGKILL (real guests, shared mode)', () => {
       }
       await exited;
       expect(killedWith).not.toBe('');
+      // What a process that had stocked a spare restore FIFO (fifos.ts) leaves when it is killed.
+      const spare = join(env.runDir, `spare-${child.pid}-${childStart}-${randomUUID()}.fifo`);
+      execFileSync('mkfifo', ['-m', '600', spare]);
       const manifest = JSON.parse(readFileSync(join(env.statePath, 'vms', blessed.uuid, 'manifest.json'), 'utf8')) as { clones: string[] };
       expect(manifest.clones.length).toBe(2);
       for (const c of manifest.clones) env.uuids.add(c);
       const report = await env.vms.gc();
       expect(report.removed.join('\n')).toMatch(/interrupted launch/);
+      expect(report.removed).toContain(`spare FIFO of ended process ${child.pid}`);
+      expect(existsSync(spare)).toBe(false);
       for (const c of manifest.clones) {
         expect(virshOk('domstate', c)).toBe(false);
         expect(existsSync(join(env.statePath, 'vms', blessed.uuid, 'clones', c))).toBe(false);

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { hasErrorCode, type InstanceRef } from '@virtplug/core';
@@ -53,7 +54,11 @@ describe(`VMS lifecycle (${mode} mode, real guests)`, () => {
       expect(b.pauseMs).toBeGreaterThan(0);
       expect(virsh('domstate', source.uuid).trim()).toBe('running');
       expect(existsSync(b.artifacts.state)).toBe(true);
-      expect(readdirSync(join(env.statePath, 'vms', b.uuid))).toEqual(expect.arrayContaining(['manifest.json', 'state.img', 'disk-vda.qcow2']));
+      expect(readdirSync(join(env.statePath, 'vms', b.uuid))).toEqual(expect.arrayContaining(['manifest.json', 'state.img', 'disk-vda.qcow2', 'overlay-vda.qcow2']));
+      // The empty overlay clones copy: qcow2 on the blessed disk, nothing allocated.
+      const template = qemuImgInfo(join(env.statePath, 'vms', b.uuid, 'overlay-vda.qcow2'));
+      expect(template).toMatchObject({ format: 'qcow2', 'backing-filename': join(env.statePath, 'vms', b.uuid, 'disk-vda.qcow2'), 'backing-filename-format': 'qcow2' });
+      expect(b.artifacts.disks[0]!.overlayTemplate).toBe(join(env.statePath, 'vms', b.uuid, 'overlay-vda.qcow2'));
       if (mode === 'shared') {
         expect(statSync(b.artifacts.ram!).size).toBe(256 * 1024 * 1024);
         // the device state carries no RAM (x-ignore-shared)
@@ -114,6 +119,9 @@ describe(`VMS lifecycle (${mode} mode, real guests)`, () => {
       expect(virsh('domiflist', c.uuid)).toContain(c.macs[0]!);
       expect(virsh('domif-getlink', c.uuid, c.macs[0]!)).toMatch(/up/);
       expect(virsh('domuuid', c.name).trim()).toBe(c.uuid);
+      // Its disk is its own overlay on the blessed disk.
+      const disk = qemuImgInfo(join(env.statePath, 'vms', blessed.uuid, 'clones', c.uuid, 'disk-vda.qcow2'));
+      expect(disk).toMatchObject({ format: 'qcow2', 'backing-filename': join(env.statePath, 'vms', blessed.uuid, 'disk-vda.qcow2') });
       ids.add(c.uuid).add(c.macs[0]!).add(id.hostname).add(id.machine_id);
       const log = await hookLog(env, c);
       expect(log).toContain('phase=launch');
@@ -191,6 +199,8 @@ describe(`VMS lifecycle (${mode} mode, real guests)`, () => {
       expect((await env.vms.get(b.name)).uuid).toBe(b.uuid);
       await expectCode(env.vms.bless(source.uuid, { name: '../etc/passwd' }), 'invalid_argument', /'\/'|'\.\.'/);
       await expectCode(b.launch({ name: 'a/../b' }), 'invalid_argument');
+      // Without its overlay template (as an image blessed by an older version), qemu-img makes the overlay.
+      rmSync(b.artifacts.disks[0]!.overlayTemplate!);
       const [c] = await b.launch({ name: `clone ${odd}` });
       env.uuids.add(c!.uuid);
       expect(virsh('domname', c!.uuid).trim()).toBe(`clone ${odd}`);
@@ -224,6 +234,10 @@ describe(`VMS lifecycle (${mode} mode, real guests)`, () => {
   });
 });
 
+}
+
+function qemuImgInfo(path: string): Record<string, unknown> {
+  return JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', path], { encoding: 'utf8' })) as Record<string, unknown>;
 }
 
 function pidOf(name: string): number {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { Instance, InstanceRef } from '@virtplug/core';
 import type { LibvirtDriver } from '../../src/driver.js';
 import { attachVms } from '../../src/vms/attach.js';
+import { spareFifoOwner } from '../../src/vms/fifos.js';
+import { ownerAlive } from '../../src/vms/owner.js';
 import type { LibvirtMemoryImages } from '../../src/vms/memory-images.js';
 import type { LibvirtVmStreaming } from '../../src/vms/vm-streaming.js';
 import { parseXml, serializeXml } from '../../src/xml/tree.js';
@@ -160,7 +162,14 @@ export function vmsLeftovers(env: VmsEnv, uuids: Iterable<string> = []): string[
       else out.push(join(env.ramDir, f));
     }
   }
-  if (existsSync(env.runDir)) for (const d of readdirSync(env.runDir)) out.push(join(env.runDir, d));
+  if (existsSync(env.runDir)) {
+    for (const d of readdirSync(env.runDir)) {
+      // A live process's spare restore FIFO is its stock for the next launch, not a leftover (gc
+      // removes it once the process is gone: fifos.spec.ts).
+      const spareOwner = spareFifoOwner(d);
+      if (!(spareOwner && ownerAlive(spareOwner))) out.push(join(env.runDir, d));
+    }
+  }
   for (const u of uuids) if (virshOk('domname', u)) out.push(`domain ${u}`);
   return out;
 }
