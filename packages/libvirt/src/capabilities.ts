@@ -24,7 +24,7 @@ export const LIBVIRT_CAPABILITIES: CapabilityDeclarations = declareCapabilities(
   'operation.terminate': 'complete',
   'operation.set-admin-password': { status: 'missing', notes: 'The project guest agent has no password operation.' },
   'operation.swap-volume': { status: 'missing', notes: 'Needs blockcopy and pivot; not implemented.' },
-  'operation.live-migrate': { status: 'missing', notes: 'Migration is part of VM streaming (vms.migrate), not of ComputeDriver.' },
+  'operation.live-migrate': { status: 'complete', notes: 'Through VM streaming: driver.vms.migrate / virtplug gc-migrate (virsh migrate --live over qemu+tcp, shared storage). ComputeDriver itself has no migrate call.' },
   'console.vnc': { status: 'complete', notes: 'Per-instance password; listens on [libvirt] console_listen.' },
   'console.serial.log': { status: 'complete', notes: 'Serial console written to <instance dir>/console.log; local URIs only.' },
   'storage.image': 'complete',

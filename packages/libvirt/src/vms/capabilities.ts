@@ -9,7 +9,7 @@ export function vmsCapabilities(): Record<string, CapabilityCell> {
   const both = 'shared, copy';
   return {
     'vms.bless': { status: 'complete', mode: both, notes: 'Source paused only for device state + RAM/disk copies; always resumed (guard process if killed).' },
-    'vms.launch': { status: 'complete', mode: both, notes: 'Per-clone save-image header (new name/UUID/MAC) fed through a FIFO to virDomainRestore over the open connection; qcow2 overlays.' },
+    'vms.launch': { status: 'complete', mode: both, notes: 'Per-clone save-image header (new name/UUID/MAC) fed through a FIFO to virDomainRestore over the open connection; each disk a copy of an empty qcow2 overlay made at bless.' },
     'vms.launch.params': { status: 'complete', mode: both, notes: 'Guest agent params op runs /etc/virtplug/clone.d hooks (JSON + VMS_<key>); > 12 KiB refused.' },
     'vms.launch.target': { status: 'complete', mode: both, notes: 'Gridcentric memory string -> memtune soft limit (host-side, not guest-visible).' },
     'vms.list': { status: 'complete', mode: both },

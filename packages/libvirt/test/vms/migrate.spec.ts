@@ -7,7 +7,7 @@ import { hasErrorCode, type InstanceRef } from '@virtplug/core';
 import type { LibvirtLiveImage } from '../../src/vms/vm-streaming.js';
 import { guestImage } from '../helpers/env.js';
 import { VmsEvidence } from './evidence.js';
-import { bootSource, instanceFor, makeEnv, teardown, virsh, type VmsEnv } from './support.js';
+import { agentRequest, bootSource, instanceFor, makeEnv, teardown, virsh, type VmsEnv } from './support.js';
 
 jest.setTimeout(300_000);
 
@@ -124,11 +124,22 @@ describe('VMS gc-migrate (two-host lab, real guests)', () => {
   });
 
   it('live-migrates a shared-RAM source; it arrives with its own RAM', async () => {
-    await ev.check('vms.migrate', 'source migrated to host B', async () => {
+    await ev.check(['vms.migrate', 'operation.live-migrate'], 'a running instance migrated live to host B, guest memory intact', async () => {
+      // Kept only in guest RAM: it answers on B only if the memory moved with the running guest.
+      await agentRequest(env, source, 'marker-set', { value: 'set-on-host-A' });
+      const bootId = (await agentRequest<{ boot_id: string }>(env, source, 'identity')).boot_id;
       await env.vms.migrate(source.uuid, HOST_B);
       expect(onB('domstate', source.uuid).trim()).toBe('running');
       expect(onB('dumpxml', source.uuid)).toContain('memory-backend-ram');
       expect(() => virsh('domstate', source.uuid)).toThrow();
+      const sock = /<channel type='unix'>\s*<source mode='bind' path='([^']+)'/.exec(onB('dumpxml', source.uuid))![1]!;
+      const agent = env.driver.internals().agentAt(sock, 'migrated source');
+      try {
+        expect((await agent.request<{ value: string }>('marker-get', {}, { timeoutMs: 30_000 })).value).toBe('set-on-host-A');
+        expect((await agent.request<{ boot_id: string }>('identity', {}, { timeoutMs: 30_000 })).boot_id).toBe(bootId);
+      } finally {
+        await agent.close();
+      }
       // The template's RAM file on this host goes with the next gc.
       await env.vms.gc();
       expect(existsSync(join(env.ramDir, 'live', `${source.uuid}.ram`))).toBe(false);
