@@ -9,6 +9,9 @@ import {
   type ProcessRunner,
   hasGuestAgent,
   hasMemoryImages,
+  readCaFile,
+  readServerTls,
+  type ServerTls,
   type ComputeDriver,
 } from '@virtplug/core';
 import { exportPackage, installCaptured, installPackage, resumeFromBase } from './base/operations.js';
@@ -69,6 +72,18 @@ export class Cloudlet {
     this.work = new WorkDirs(join(settings.base_dir, 'tmp'));
     this.instances = new InstanceDirs(settings.base_dir);
     this.qemu = new QemuImg(opts.runner);
+  }
+
+  /** [cloudlet] tls_cert_file + tls_key_file, for serve and handoff-recv (undefined: plain HTTP). */
+  serverTls(): ServerTls | undefined {
+    return readServerTls('cloudlet', this.settings.tls_cert_file, this.settings.tls_key_file);
+  }
+
+  /** The CA bundle of [cloudlet] tls_ca_file for https URLs, unless the caller gave one. */
+  private withCa<T extends { ca?: string }>(opts: T): T {
+    if (opts.ca !== undefined) return opts;
+    const ca = readCaFile('cloudlet', this.settings.tls_ca_file);
+    return ca ? { ...opts, ca } : opts;
   }
 
   get pool(): CompressionPool {
@@ -217,8 +232,8 @@ export class Cloudlet {
   }
 
   /** The manifest of an overlay file, or of a served one (URL: only the header is fetched, by Range). */
-  infoOverlay(pathOrUrl: string, opts: { token?: string } = {}) {
-    return /^https?:\/\//i.test(pathOrUrl) ? readOverlayHeaderFromUrl(pathOrUrl, opts) : readOverlayHeader(pathOrUrl);
+  infoOverlay(pathOrUrl: string, opts: { token?: string; ca?: string } = {}) {
+    return /^https?:\/\//i.test(pathOrUrl) ? readOverlayHeaderFromUrl(pathOrUrl, this.withCa(opts)) : readOverlayHeader(pathOrUrl);
   }
 
   /** Hashes, sizes, and (deep) every blob's items against its manifest. */
@@ -227,11 +242,12 @@ export class Cloudlet {
   }
 
   download(url: string, dest: string, opts: DownloadOptions = {}) {
-    return downloadOverlay(url, dest, opts);
+    return downloadOverlay(url, dest, this.withCa(opts));
   }
 
   serve(opts: ServeOptions): Promise<RunningServer> {
-    return serveOverlays(opts);
+    const tls = opts.tls ?? this.serverTls();
+    return serveOverlays(tls ? { ...opts, tls } : opts);
   }
 
   // ---- synthesis ---------------------------------------------------------------------------
@@ -251,7 +267,7 @@ export class Cloudlet {
 
   async synthesize(opts: SynthesisOptions): Promise<SynthesisResult> {
     await this.cleanup();
-    return synthesize(await this.synthesisDeps(), opts);
+    return synthesize(await this.synthesisDeps(), this.withCa(opts));
   }
 
   /** A synthesis fed overlay by overlay (the handoff receiver's pre-copy, then the final residue). */
@@ -264,12 +280,13 @@ export class Cloudlet {
 
   /** Moves a running instance to another cloudlet's handoff receiver (see handoff/sender.ts). */
   handoff(instance: InstanceRef, opts: HandoffOptions): Promise<HandoffResult> {
-    return handoff(this, instance, opts);
+    return handoff(this, instance, this.withCa(opts));
   }
 
   /** Starts this cloudlet's handoff receiver (`virtplug cloudlet handoff-recv`). */
   handoffReceiver(opts: ReceiverOptions): Promise<RunningReceiver> {
-    return startReceiver(this, opts);
+    const tls = opts.tls ?? this.serverTls();
+    return startReceiver(this, tls ? { ...opts, tls } : opts);
   }
 
   /** The tmpfs dir for rebuilt RAM (created on first use), or null when unset or unusable. */

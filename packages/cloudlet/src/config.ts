@@ -19,6 +19,9 @@ export const CLOUDLET_SECTION = {
   handoff_token_file: opt.optionalStr('File holding the token `cloudlet handoff-recv` requires.', { secret: true }),
   handoff_host: opt.str('127.0.0.1', 'Address `cloudlet handoff-recv` listens on.'),
   handoff_port: opt.int(8022, 'Port of `cloudlet handoff-recv` (elijah used 8022).', { min: 0, max: 65535 }),
+  tls_cert_file: opt.optionalStr('PEM certificate: with tls_key_file, `cloudlet serve` and `cloudlet handoff-recv` speak HTTPS only (TLS 1.2+), so their tokens and the VM state they carry are never in clear.'),
+  tls_key_file: opt.optionalStr('PEM private key for tls_cert_file (mode 0600).', { secret: true }),
+  tls_ca_file: opt.optionalStr('PEM CA bundle trusted for https:// overlay URLs and handoff destinations (default: the system CAs).'),
   agent_timeout_ms: opt.int(60_000, 'How long a synthesized instance may take to answer its agent.', { min: 1000 }),
 };
 

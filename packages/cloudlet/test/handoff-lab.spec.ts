@@ -1,11 +1,11 @@
 /**
  * Handoff between two libvirt hosts: host A (this machine's libvirtd) and host B of the two-host lab
  * (tools/lab/two-host.sh: its own libvirtd in a network namespace at 10.77.0.2, its own base copy).
- * The receiver runs inside B's namespace; the sender here.
+ * The receiver runs inside B's namespace, over HTTPS (tools/lab/pki.sh); the sender here.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -25,6 +25,8 @@ let src: InstanceRef;
 const token = randomBytes(16).toString('hex');
 
 const LAB = fileURLToPath(new URL('../../../tools/lab/two-host.sh', import.meta.url));
+const PKI = fileURLToPath(new URL('../../../tools/lab/pki.sh', import.meta.url));
+let pki = '';
 
 /** Brings the two-host lab up (idempotent); the suite takes it down again. */
 function requireLab(): void {
@@ -42,7 +44,12 @@ function domainsOnB(): string[] {
 
 beforeAll(async () => {
   requireLab();
-  env = await liveEnv(`lab-${T}`);
+  // Host B's receiver speaks HTTPS only, with a certificate for its lab address signed by a throwaway CA
+  // that only this cloudlet trusts ([cloudlet] tls_ca_file).
+  const state = mkdtempSync(join('/var/tmp', `vp-cl-lab-${T}-`));
+  pki = join(state, 'pki');
+  execFileSync('bash', [PKI, pki, '10.77.0.2'], { stdio: 'pipe' });
+  env = await liveEnv(`lab-${T}`, { tls_ca_file: join(pki, 'ca.pem') }, state);
   const origin = await boot(env.driver, `vp-cl-labsrc-${T}`);
   base = await env.cloudlet.createBase(origin, `vp-cl-lab-${T}`);
   await env.driver.destroy(origin);
@@ -53,7 +60,7 @@ beforeAll(async () => {
   await env.cloudlet.exportBase(base.id, pkg);
   const tokenFile = join(env.statePath, 'token');
   writeFileSync(tokenFile, token, { mode: 0o600 });
-  receiver = spawn('ip', ['netns', 'exec', NS, process.execPath, '--conditions=development', '--import', 'tsx', join(process.cwd(), 'test/helpers/receiver-child.ts'), join(env.statePath, 'hostb'), join(env.statePath, 'hostb', 'cloudlet'), URI_B, '10.77.0.2', '0', pkg, tokenFile, `/dev/shm/vp-cl-labb-${T}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  receiver = spawn('ip', ['netns', 'exec', NS, process.execPath, '--conditions=development', '--import', 'tsx', join(process.cwd(), 'test/helpers/receiver-child.ts'), join(env.statePath, 'hostb'), join(env.statePath, 'hostb', 'cloudlet'), URI_B, '10.77.0.2', '0', pkg, tokenFile, `/dev/shm/vp-cl-labb-${T}`, join(pki, 'agent.pem'), join(pki, 'agent.key')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   receiver.stderr!.on('data', (c: Buffer) => (err += c.toString()));
   receiverUrl = await new Promise<string>((resolve, reject) => {
@@ -92,7 +99,17 @@ afterAll(async () => {
 }, 120_000);
 
 describe('handoff to host B of the two-host lab', () => {
-  it('refuses a wrong token with both hosts unchanged, then moves the VM to B with its memory', async () => {
+  it('refuses a wrong token, an untrusted certificate and plain HTTP with both hosts unchanged, then moves the VM to B over HTTPS with its memory', async () => {
+    expect(receiverUrl).toMatch(/^https:\/\/10\.77\.0\.2:/);
+    // Trusting another CA only, the sender refuses the receiver's certificate, and says what to set.
+    const other = join(env.statePath, 'pki-other');
+    execFileSync('bash', [PKI, other, '10.77.0.2'], { stdio: 'pipe' });
+    const ca = readFileSync(join(other, 'ca.pem'), 'utf8');
+    await expect(env.cloudlet.handoff(src, { url: receiverUrl, token, ca, name: `vp-cl-labdst-${T}` })).rejects.toMatchObject({ code: 'operation_failed', message: expect.stringMatching(/TLS failed .*tls_ca_file/) });
+    // Plain HTTP to the HTTPS-only receiver gets no answer (the token would otherwise cross in clear).
+    await expect(env.cloudlet.handoff(src, { url: receiverUrl.replace(/^https:/, 'http:'), token, name: `vp-cl-labdst-${T}` })).rejects.toMatchObject({ code: 'operation_failed' });
+    expect((await env.driver.getInfo(src)).state).toBe(1);
+    expect(domainsOnB()).toEqual([]);
     await expect(env.cloudlet.handoff(src, { url: receiverUrl, token: 'wrong-token-0123456789abcdef', name: `vp-cl-labdst-${T}` })).rejects.toMatchObject({ code: 'invalid_argument' });
     expect((await env.driver.getInfo(src)).state).toBe(1);
     expect(domainsOnB()).toEqual([]);

@@ -9,7 +9,6 @@ export { ATTACH_STEPS } from './routes/record.js';
 export type { FaultHook } from './routes/context.js';
 export type { GcReport } from './routes/gc.js';
 export { agentClients, HttpAgentClient, LocalAgentClient, type AgentTls, type IoHypAgentApi } from './agent/client.js';
-export { readCaFile, readServerTls, type ServerTls } from './agent/tls.js';
 export { AgentService } from './agent/service.js';
 export { buildAgentService } from './agent/build.js';
 export { createAgentServer } from './agent/server.js';

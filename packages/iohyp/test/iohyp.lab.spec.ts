@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { EvidenceRecorder, loadConfigFile, loadDriver, writeEvidence, type ComputeDriver, type Instance, type IscsiConnectionInfo, type VirtplugConfig } from '@virtplug/core';
-import { postJson } from '../src/agent/http-post.js';
+import { EvidenceRecorder, httpRequest, loadConfigFile, loadDriver, writeEvidence, type ComputeDriver, type Instance, type IscsiConnectionInfo, type VirtplugConfig } from '@virtplug/core';
 import { ATTACH_STEPS, HttpAgentClient, wrapWithIoHyp, type IoHypRouter } from '../src/index.js';
 import { agentOf, destroyLeftoverDomains, deviceBySerial, guestDisks, guestImage, ioInstance, labNic, leftoverDomains } from './support/guest.js';
 import { REPO, backingBytes, chap, iohypLeftovers, labDown, labUp, nbdRead, type LabFacts } from './support/lab.js';
@@ -106,8 +105,11 @@ afterAll(async () => {
 describe('IOhyp routing on the three-host lab', () => {
   live(['iohyp.route-volume'], 'the agent speaks only HTTPS and refuses a missing or wrong token and unknown operations', async () => {
     const ca = readFileSync(facts.agent.caFile, 'utf8');
-    const post = (path: string, token?: string, url = facts.agent.url) =>
-      postJson(`${url}${path}`, '{}', { headers: token ? { Authorization: `Bearer ${token}` } : {}, timeoutMs: 10_000, ca });
+    const post = async (path: string, token?: string, url = facts.agent.url) => {
+      const res = await httpRequest(`${url}${path}`, { method: 'POST', body: '{}', headers: token ? { Authorization: `Bearer ${token}` } : {}, timeoutMs: 10_000, ca });
+      res.resume();
+      return { status: res.statusCode };
+    };
     const token = readFileSync(facts.agent.tokenFile, 'utf8').trim();
     expect(facts.agent.url).toMatch(/^https:/);
     await expect(post('/v1/ops/status', token, facts.agent.url.replace(/^https:/, 'http:'))).rejects.toMatchObject({ code: 'ECONNRESET' });

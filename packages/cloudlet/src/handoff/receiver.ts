@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidArgumentError, isVirtplugError } from '@virtplug/core';
+import { InvalidArgumentError, createHttpServer, isVirtplugError, type ServerTls } from '@virtplug/core';
 import type { Cloudlet } from '../cloudlet.js';
 import { requestToken } from '../serve/server.js';
 import type { SynthesisSession } from '../synthesis/synthesize.js';
@@ -12,6 +12,8 @@ export interface ReceiverOptions {
   token: string;
   host?: string;
   port?: number;
+  /** Serve HTTPS only (TLS 1.2+) with this certificate; the Cloudlet facade fills it from [cloudlet] tls_*. */
+  tls?: ServerTls;
   /** How long a prepared (pre-copied) handoff waits for its final residue before it is dropped. */
   sessionTtlMs?: number;
   onEvent?: (e: { event: string; [k: string]: unknown }) => void;
@@ -60,11 +62,11 @@ export async function startReceiver(cloudlet: Cloudlet, opts: ReceiverOptions): 
     event({ event: 'dropped', session: p.id, reason });
   };
 
-  const server = http.createServer((req, res) => {
+  const server = createHttpServer((req, res) => {
     void handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) send(res, statusForCode(isVirtplugError(e) ? e.code : undefined), errorBody(e));
     });
-  });
+  }, opts.tls);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -154,7 +156,7 @@ export async function startReceiver(cloudlet: Cloudlet, opts: ReceiverOptions): 
   });
   const addr = server.address() as AddressInfo;
   return {
-    url: `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`,
     port: addr.port,
     close: async () => {
       await drop('receiver stopped');

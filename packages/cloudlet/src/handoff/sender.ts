@@ -7,13 +7,15 @@ import type { OverlayReference } from '../overlay/create.js';
 import type { OverlayStats } from '../overlay/manifest.js';
 import { redactUrl } from '../synthesis/source.js';
 import type { WorkDir } from '../util/workdir.js';
-import { cancelSession, commitResidue, hello, prepareResidue, sendResidue } from './client.js';
+import { cancelSession, commitResidue, hello, prepareResidue, sendResidue, type Destination } from './client.js';
 import type { AcceptReply } from './protocol.js';
 
 export interface HandoffOptions {
   /** The destination receiver, e.g. http://10.77.0.2:8022 */
   url: string;
   token: string;
+  /** PEM CA bundle trusted for an https destination (default: the cloudlet's [cloudlet] tls_ca_file, else the system's). */
+  ca?: string;
   /** Name at the destination; default: the same name. */
   name?: string;
   baseId?: string;
@@ -23,6 +25,10 @@ export interface HandoffOptions {
    */
   precopy?: boolean;
   onProgress?: (p: { phase: 'check' | 'precopy' | 'capture' | 'pause' | 'residue' | 'transfer' | 'destroy'; done: number; total: number }) => void;
+}
+
+function destinationOf(opts: HandoffOptions): Destination {
+  return { base: opts.url, token: opts.token, ...(opts.ca ? { ca: opts.ca } : {}) };
 }
 
 export interface HandoffResult {
@@ -55,7 +61,7 @@ async function precopy(cloudlet: Cloudlet, instance: InstanceRef, base: BaseReco
     // The final round compares with this capture's disk as the guest saw it.
     const diskRaw = work.file('disk.raw');
     await cloudlet.qemu.convert(image.diskPath, image.diskFormat, diskRaw, 'raw');
-    const prep = await prepareResidue(opts.url, opts.token, residue.path, { name: opts.name ?? instance.name, baseId: base.id });
+    const prep = await prepareResidue(destinationOf(opts), residue.path, { name: opts.name ?? instance.name, baseId: base.id });
     return {
       session: prep.session,
       reference: { ramPath: image.ramPath, ramBytes: image.ramBytes, diskRaw, diskBytes: residue.manifest.disk_bytes, parentSha256: residue.manifest.overlay_sha256 },
@@ -82,7 +88,7 @@ export async function handoff(cloudlet: Cloudlet, instance: InstanceRef, opts: H
   if (!opts.token) throw new InvalidArgumentError('handoff token', '(empty)', 'the token the destination handoff-recv was started with');
   const base = await cloudlet.baseOf(instance, opts.baseId);
   const driver = cloudlet.driver;
-  const dest = await hello(opts.url, opts.token);
+  const dest = await hello(destinationOf(opts));
   if (!dest.bases.includes(base.id)) {
     throw new NotFoundError('cloudlet base at the handoff destination', base.id, `${redactUrl(opts.url)} has ${dest.bases.length ? dest.bases.join(', ') : 'no bases'}; import the base there first`);
   }
@@ -119,8 +125,8 @@ export async function handoff(cloudlet: Cloudlet, instance: InstanceRef, opts: H
     const tRes = performance.now();
     tick('transfer');
     const reply = pre
-      ? await commitResidue(opts.url, opts.token, pre.session, residue.path)
-      : await sendResidue(opts.url, opts.token, residue.path, { name: opts.name ?? instance.name, baseId: base.id });
+      ? await commitResidue(destinationOf(opts), pre.session, residue.path)
+      : await sendResidue(destinationOf(opts), residue.path, { name: opts.name ?? instance.name, baseId: base.id });
     committed = true;
     const tDone = performance.now();
     tick('destroy');
@@ -141,7 +147,7 @@ export async function handoff(cloudlet: Cloudlet, instance: InstanceRef, opts: H
       },
     };
   } finally {
-    if (pre && !committed) await cancelSession(opts.url, opts.token, pre.session);
+    if (pre && !committed) await cancelSession(destinationOf(opts), pre.session);
     if (paused) await driver.unpause(instance).catch(() => undefined);
     await cap.remove();
     await pre?.work.remove();

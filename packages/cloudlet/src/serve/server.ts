@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve, sep } from 'node:path';
-import { InvalidArgumentError } from '@virtplug/core';
+import { InvalidArgumentError, createHttpServer, type ServerTls } from '@virtplug/core';
 import { tokensEqual } from '../util/hash.js';
 import { parseRange } from './range.js';
 
@@ -13,6 +13,8 @@ export interface ServeOptions {
   token: string;
   host?: string;
   port?: number;
+  /** Serve HTTPS only (TLS 1.2+) with this certificate; the Cloudlet facade fills it from [cloudlet] tls_*. */
+  tls?: ServerTls;
   onRequest?: (info: { method: string; path: string; status: number; bytes: number }) => void;
 }
 
@@ -38,12 +40,12 @@ export interface RunningServer {
 export async function serveOverlays(opts: ServeOptions): Promise<RunningServer> {
   if (!opts.token || opts.token.length < 16) throw new InvalidArgumentError('serve token', opts.token ? `${opts.token.length} characters` : '(empty)', 'at least 16 characters');
   const root = resolve(opts.dir);
-  const server = http.createServer((req, res) => {
+  const server = createHttpServer((req, res) => {
     void handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
     });
-  });
+  }, opts.tls);
   const log = (req: http.IncomingMessage, path: string, status: number, bytes: number) => opts.onRequest?.({ method: req.method ?? '', path, status, bytes });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -94,7 +96,7 @@ export async function serveOverlays(opts: ServeOptions): Promise<RunningServer> 
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    url: `http://${host}:${addr.port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`,
     port: addr.port,
     close: () =>
       new Promise<void>((ok) => {

@@ -1,9 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { InvalidArgumentError, NotFoundError, OperationFailedError } from '@virtplug/core';
+import { HttpRequestError, InvalidArgumentError, NotFoundError, OperationFailedError, httpRequest } from '@virtplug/core';
 
 export interface OpenedSource {
   stream: Readable;
@@ -18,6 +17,8 @@ export interface HttpOptions {
   headers?: Record<string, string>;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** PEM CA bundle trusted for https URLs ([cloudlet] tls_ca_file); default: the system's CAs. */
+  ca?: string;
 }
 
 export function isUrl(src: string): boolean {
@@ -37,19 +38,27 @@ export function redactUrl(src: string): string {
 }
 
 /** One GET; resolves with the response once headers are in (status not yet checked). */
-export function httpGet(url: string, opts: HttpOptions = {}): Promise<http.IncomingMessage> {
+export async function httpGet(url: string, opts: HttpOptions = {}): Promise<IncomingMessage> {
   const u = new URL(url);
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgumentError('overlay URL', redactUrl(url), 'an http:// or https:// URL');
-  const mod = u.protocol === 'https:' ? https : http;
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  return new Promise((resolve, reject) => {
-    const req = mod.get(u, { headers, signal: opts.signal, timeout: opts.timeoutMs ?? 30_000 }, resolve);
-    req.on('timeout', () => req.destroy(new OperationFailedError(`No response from ${redactUrl(url)} within ${opts.timeoutMs ?? 30_000} ms.`)));
-    req.on('error', (e) =>
-      reject(e instanceof OperationFailedError ? e : new OperationFailedError(`Cannot fetch ${redactUrl(url)}: ${(e as Error).message}.`, { url: redactUrl(url) }, { cause: e })),
-    );
-  });
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  try {
+    return await httpRequest(u, { headers, timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.ca ? { ca: opts.ca } : {}) });
+  } catch (e) {
+    throw transferError(`GET ${redactUrl(url)}`, e, timeoutMs);
+  }
+}
+
+/** A request that got no answer, as the error users see: timeouts and TLS failures say what to check. */
+export function transferError(what: string, e: unknown, timeoutMs: number): Error {
+  const err = e as HttpRequestError;
+  if (err instanceof HttpRequestError && err.code === 'ETIMEDOUT') return new OperationFailedError(`${what}: no response within ${timeoutMs} ms.`, {}, { cause: e });
+  if (err instanceof HttpRequestError && err.tls) {
+    return new OperationFailedError(`${what}: TLS failed (${err.code}: ${err.message}); the server's certificate must be signed by the CA in [cloudlet] tls_ca_file (or --ca-file) and name the address used.`, { tlsError: err.code }, { cause: e });
+  }
+  return new OperationFailedError(`${what} failed: ${(e as Error).message}.`, {}, { cause: e });
 }
 
 export function httpStatusError(url: string, status: number | undefined, body = ''): Error {

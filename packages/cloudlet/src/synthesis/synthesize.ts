@@ -23,6 +23,8 @@ export interface SynthesisOptions {
   /** Overlay URL or file, or an already open stream (handoff). */
   source: string | OpenedSource;
   token?: string;
+  /** PEM CA bundle trusted for an https overlay URL (the Cloudlet facade fills in [cloudlet] tls_ca_file). */
+  ca?: string;
   name?: string;
   /** Refuse unless the overlay was made from this base. */
   baseId?: string;
@@ -125,7 +127,7 @@ export class SynthesisSession {
  * failed removes its files and any instance it started; a killed run is undone by cleanup().
  */
 export async function synthesize(deps: SynthesisDeps, opts: SynthesisOptions): Promise<SynthesisResult> {
-  const src = typeof opts.source === 'string' ? await openSource(opts.source, { token: opts.token, signal: opts.signal }) : opts.source;
+  const src = typeof opts.source === 'string' ? await openSource(opts.source, { token: opts.token, signal: opts.signal, ...(opts.ca ? { ca: opts.ca } : {}) }) : opts.source;
   let session: SynthesisSession | null = null;
   try {
     session = await SynthesisSession.open(deps, { ...(opts.name ? { name: opts.name } : {}), ...(opts.baseId ? { baseId: opts.baseId } : {}) });

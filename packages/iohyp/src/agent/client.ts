@@ -5,13 +5,15 @@ import {
   LockedError,
   OperationFailedError,
   TransientError,
+  httpRequest,
+  readBody,
+  readCaFile,
+  type HttpRequestError,
   type VirtplugError,
 } from '@virtplug/core';
 import type { AgentStatus, BackendInfo, BackendSpec, ExportInfo, Segment, SegmentPortInfo } from '../model.js';
 import type { Logger } from 'pino';
 import type { RouterSettings } from '../config.js';
-import { postJson, type PostError } from './http-post.js';
-import { readCaFile } from './tls.js';
 import type { OperationName } from './operations.js';
 import type { AgentService } from './service.js';
 
@@ -72,13 +74,16 @@ export class HttpAgentClient implements IoHypAgentApi {
     const url = `${this.baseUrl}/v1/ops/${op}`;
     let res: { status: number; body: string };
     try {
-      res = await postJson(url, JSON.stringify(body), {
+      const r = await httpRequest(url, {
+        method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${this.token}` },
+        body: JSON.stringify(body),
         timeoutMs: this.timeoutMs,
         ...(this.tls.ca ? { ca: this.tls.ca } : {}),
       });
+      res = { status: r.statusCode ?? 0, body: (await readBody(r)).toString('utf8') };
     } catch (e) {
-      const err = e as PostError;
+      const err = e as HttpRequestError;
       if (err.tls) {
         throw new HypervisorUnavailableError(
           `IOhyp agent ${this.name} at ${this.baseUrl}: TLS failed (${err.code}: ${err.message}); its certificate must be signed by the CA in [iohyp] tls_ca_file and name the agent's address.`,
@@ -112,7 +117,7 @@ export function agentClients(
   token: string,
   options: { timeoutMs?: number; logger?: Logger } = {},
 ): Map<string, HttpAgentClient> {
-  const ca = readCaFile(settings.tlsCaFile);
+  const ca = readCaFile('iohyp', settings.tlsCaFile);
   return new Map(
     settings.agents.map((a) => {
       const host = new URL(a.url).hostname;

@@ -1,9 +1,8 @@
-import { ExecaProcessRunner, loadConfigFile, readDefaults, rootLogger } from '@virtplug/core';
+import { ExecaProcessRunner, loadConfigFile, readDefaults, readServerTls, rootLogger } from '@virtplug/core';
 import { readIoHypSection } from '../config.js';
 import { readTokenFile } from '../util/token.js';
 import { buildAgentService } from './build.js';
 import { createAgentServer } from './server.js';
-import { readServerTls } from './tls.js';
 
 const USAGE = 'usage: virtplug-iohyp-agent --config FILE   (the [iohyp] section: listen, token_file, tls_cert_file, tls_key_file, agent_state_dir, ...)';
 
@@ -28,7 +27,7 @@ export async function main(argv: string[]): Promise<void> {
   const service = buildAgentService(config.file, section, defaults.state_path, new ExecaProcessRunner(), logger);
   const m = /^(.+):(\d{1,5})$/.exec(section.listen);
   if (!m) throw new Error(`[iohyp] listen = ${JSON.stringify(section.listen)} is invalid; expected host:port`);
-  const tls = readServerTls(section.tls_cert_file, section.tls_key_file);
+  const tls = readServerTls('iohyp', section.tls_cert_file, section.tls_key_file);
   const server = createAgentServer(service, token, logger, tls);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,11 +1,9 @@
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
-import { isVirtplugError, type ErrorCode } from '@virtplug/core';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { createHttpServer, isVirtplugError, type ErrorCode, type ServerTls } from '@virtplug/core';
 import type { Logger } from 'pino';
 import { tokensEqual } from '../util/token.js';
 import { OPERATIONS } from './operations.js';
 import type { AgentService } from './service.js';
-import type { ServerTls } from './tls.js';
 
 const MAX_BODY = 64 * 1024;
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
@@ -33,10 +31,7 @@ export function createAgentServer(service: AgentService, token: string, logger: 
       if (!res.headersSent) send(res, 500, { ok: false, error: { code: 'operation_failed', message: 'internal error' } });
     });
   };
-  if (!tls) return createServer(listener);
-  const server = createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, listener);
-  server.on('tlsClientError', (e: Error, socket) => logger.warn({ remote: socket.remoteAddress, reason: e.message }, 'TLS handshake refused'));
-  return server;
+  return createHttpServer(listener, tls, (remote, reason) => logger.warn({ remote, reason }, 'TLS handshake refused'));
 }
 
 async function handle(service: AgentService, token: string, logger: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -8,7 +8,10 @@ import { pino } from 'pino';
 import { memoryAgent, removeTempDirs } from '../testing/in-memory.js';
 import { agentClients, HttpAgentClient } from './client.js';
 import { createAgentServer } from './server.js';
-import { readCaFile, readServerTls } from './tls.js';
+import { readCaFile as coreReadCaFile, readServerTls as coreReadServerTls } from '@virtplug/core';
+
+const readServerTls = (cert: string | undefined, key: string | undefined) => coreReadServerTls('iohyp', cert, key);
+const readCaFile = (ca: string | undefined) => coreReadCaFile('iohyp', ca);
 
 const TOKEN = 'tls-test-token-0123456789';
 const PKI_SCRIPT = new URL('../../../../tools/lab/pki.sh', import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { InvalidArgumentError } from '@virtplug/core';
+import { InvalidArgumentError, assertOwnerOnly } from '@virtplug/core';
 
 /**
  * Reads the shared bearer token. The file must be readable by its owner only: a token anyone on the
@@ -19,11 +19,6 @@ export function readTokenFile(path: string): string {
     throw new InvalidArgumentError('[iohyp] token_file content', `${token.length} characters`, 'one line of at least 16 non-space characters');
   }
   return token;
-}
-
-/** A secret file (token, TLS key) must be readable by its owner only: one anyone on the host can read protects nothing. */
-export function assertOwnerOnly(mode: number, path: string, option: string): void {
-  if (mode & 0o077) throw new InvalidArgumentError(`${option} mode`, `0${(mode & 0o777).toString(8)}`, `0600 (run: chmod 600 ${path})`);
 }
 
 /** Compares in constant time; hashing first makes the lengths equal, so length does not leak either. */
