@@ -12,6 +12,7 @@ export { KeyedMutex } from './util/keyed-mutex.js';
 export { writeJsonAtomic } from './util/atomic-json.js';
 export { httpRequest, readBody, HttpRequestError, type HttpRequestOptions } from './util/http-request.js';
 export { createHttpServer } from './util/http-server.js';
+export { tokensEqual } from './util/tokens.js';
 export { assertOwnerOnly, readCaFile, readServerTls, type ServerTls } from './util/tls-files.js';
 export { readEvidenceDir, writeEvidence, EvidenceRecorder } from './testing/evidence-writer.js';
 export { FakeDriver } from './testing/fake-driver.js';

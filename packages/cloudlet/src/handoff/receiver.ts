@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidArgumentError, createHttpServer, isVirtplugError, type ServerTls } from '@virtplug/core';
+import { InvalidArgumentError, createHttpServer, tokensEqual, isVirtplugError, type ServerTls } from '@virtplug/core';
 import type { Cloudlet } from '../cloudlet.js';
 import { requestToken } from '../serve/server.js';
 import type { SynthesisSession } from '../synthesis/synthesize.js';
-import { tokensEqual } from '../util/hash.js';
 import { HANDOFF_VERSION, statusForCode, type AcceptReply, type HelloReply, type PrepareReply } from './protocol.js';
 
 export interface ReceiverOptions {

@@ -3,8 +3,7 @@ import { stat } from 'node:fs/promises';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve, sep } from 'node:path';
-import { InvalidArgumentError, createHttpServer, type ServerTls } from '@virtplug/core';
-import { tokensEqual } from '../util/hash.js';
+import { InvalidArgumentError, createHttpServer, tokensEqual, type ServerTls } from '@virtplug/core';
 import { parseRange } from './range.js';
 
 export interface ServeOptions {

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 
 export function sha256(data: Uint8Array): Buffer {
@@ -24,14 +24,6 @@ export async function sha256File(path: string): Promise<string> {
     await fh.close();
   }
   return h.digest('hex');
-}
-
-/** Constant-time token comparison; different lengths compare unequal without leaking where. */
-export function tokensEqual(given: string | undefined | null, expected: string): boolean {
-  if (typeof given !== 'string' || expected.length === 0) return false;
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b) && given.length === expected.length;
 }
 
 export const HEX64 = /^[0-9a-f]{64}$/;

@@ -1,7 +1,6 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import { createHttpServer, isVirtplugError, type ErrorCode, type ServerTls } from '@virtplug/core';
+import { createHttpServer, isVirtplugError, tokensEqual, type ErrorCode, type ServerTls } from '@virtplug/core';
 import type { Logger } from 'pino';
-import { tokensEqual } from '../util/token.js';
 import { OPERATIONS } from './operations.js';
 import type { AgentService } from './service.js';
 

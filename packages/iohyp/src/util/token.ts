@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { InvalidArgumentError, assertOwnerOnly } from '@virtplug/core';
 
@@ -19,11 +18,4 @@ export function readTokenFile(path: string): string {
     throw new InvalidArgumentError('[iohyp] token_file content', `${token.length} characters`, 'one line of at least 16 non-space characters');
   }
   return token;
-}
-
-/** Compares in constant time; hashing first makes the lengths equal, so length does not leak either. */
-export function tokensEqual(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
 }
