@@ -174,8 +174,8 @@ cp "$BUSYBOX" "$ROOT/bin/busybox"
     [ -e "$ROOT/$applet" ] || ln -s /bin/busybox "$ROOT/$applet"
 done
 
-log "compiling agent (gcc -static -O2)"
-gcc -static -O2 -Wall -Wextra -o "$ROOT/sbin/virtplug-agent" "$HERE/agent/agent.c"
+log "compiling agent (gcc -static -O2; libxcrypt for set-password)"
+gcc -static -O2 -Wall -Wextra -o "$ROOT/sbin/virtplug-agent" "$HERE/agent/agent.c" "$HERE/agent/shadow.c" -lcrypt
 strip "$ROOT/sbin/virtplug-agent"
 
 log "adding init, hooks and config"

@@ -22,7 +22,7 @@ export const LIBVIRT_CAPABILITIES: CapabilityDeclarations = declareCapabilities(
   'operation.suspend': { status: 'complete', notes: 'Managed save.' },
   'operation.resume': 'complete',
   'operation.terminate': 'complete',
-  'operation.set-admin-password': { status: 'missing', notes: 'The project guest agent has no password operation.' },
+  'operation.set-admin-password': { status: 'complete', notes: 'Through the project guest agent (set-password): a SHA-512 crypt hash for root in /etc/shadow; the guest must be running.' },
   'operation.swap-volume': { status: 'missing', notes: 'Needs blockcopy and pivot; not implemented.' },
   'operation.live-migrate': { status: 'complete', notes: 'Through VM streaming: driver.vms.migrate / virtplug gc-migrate (virsh migrate --live over qemu+tcp, shared storage). ComputeDriver itself has no migrate call.' },
   'console.vnc': { status: 'complete', notes: 'Per-instance password; listens on [libvirt] console_listen.' },

@@ -38,6 +38,7 @@ import { resize } from './lifecycle/resize.js';
 import { snapshot } from './lifecycle/snapshot.js';
 import { spawn } from './lifecycle/spawn.js';
 import { probeConnection } from './probe.js';
+import { setAdminPassword } from './lifecycle/admin-password.js';
 import { attachVolume, detachVolume } from './volumes/attach.js';
 import { attachVms } from './vms/attach.js';
 
@@ -116,6 +117,7 @@ export class LibvirtDriver extends AbstractComputeDriver implements GuestAgentAc
   override async unrescue(i: InstanceRef): Promise<void> { this.guard('unrescue'); return this.op(i, () => unrescue(this.deps, i)); }
   override async resize(i: InstanceRef, f: Flavor): Promise<void> { this.guard('resize'); return this.op(i, () => resize(this.deps, i, f)); }
   override async snapshot(i: InstanceRef, o: SnapshotOptions): Promise<ImageMeta> { this.guard('snapshot'); return this.op(i, () => snapshot(this.deps, i, o)); }
+  override async setAdminPassword(i: InstanceRef, password: string): Promise<void> { this.guard('setAdminPassword'); return setAdminPassword(this.deps, i, password); }
 
   // volumes
   override async attachVolume(i: InstanceRef, ci: VolumeConnectionInfo, m: string): Promise<void> { this.guard('attachVolume'); return attachVolume(this.deps, i, ci, m); }

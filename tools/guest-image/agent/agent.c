@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shadow.h"
+
 #define AGENT_VERSION "1.0"
 #define PORT_NAME "org.virtplug.agent.0"
 #define RUN_DIR "/run/virtplug"
@@ -1697,6 +1699,35 @@ static int op_reboot(req_t *r, buf_t *res)
     return 0;
 }
 
+/* The plaintext goes to shadow.c only: never into a reply, argv or a log. */
+static int op_set_password(req_t *r, buf_t *res)
+{
+    const char *user, *password;
+    if (arg_str(r, "user", 1, &user) || arg_str(r, "password", 1, &password))
+        return -1;
+    char e[ERRLEN];
+    if (shadow_set_password(user, password, e, sizeof e))
+        return fail("%s", e);
+    buf_puts(res, "{\"user\":");
+    json_cstr(res, user);
+    buf_puts(res, ",\"scheme\":\"sha512-crypt\"}");
+    return 0;
+}
+
+/* Whether the guest would accept a password for a user, as login checks it. */
+static int op_check_password(req_t *r, buf_t *res)
+{
+    const char *user, *password;
+    if (arg_str(r, "user", 1, &user) || arg_str(r, "password", 1, &password))
+        return -1;
+    char e[ERRLEN];
+    int m = shadow_check_password(user, password, e, sizeof e);
+    if (m < 0)
+        return fail("%s", e);
+    buf_printf(res, "{\"match\":%s}", m ? "true" : "false");
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(req_t *, buf_t *);
@@ -1716,6 +1747,8 @@ static const struct {
     {"sync", op_sync},
     {"shutdown", op_shutdown},
     {"reboot", op_reboot},
+    {"set-password", op_set_password},
+    {"check-password", op_check_password},
 };
 
 /* For a request that fails to parse, still answer with its numeric id if
