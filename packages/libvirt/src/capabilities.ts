@@ -23,7 +23,7 @@ export const LIBVIRT_CAPABILITIES: CapabilityDeclarations = declareCapabilities(
   'operation.resume': 'complete',
   'operation.terminate': 'complete',
   'operation.set-admin-password': { status: 'complete', notes: 'Through the project guest agent (set-password): a SHA-512 crypt hash for root in /etc/shadow; the guest must be running.' },
-  'operation.swap-volume': { status: 'missing', notes: 'Needs blockcopy and pivot; not implemented.' },
+  'operation.swap-volume': { status: 'complete', notes: 'Running or paused instances: virsh blockcopy --pivot onto the new volume (file, NBD or iSCSI with or without CHAP, any pair; equal sizes), then the persistent definition names it. Shut-off/suspended instances are refused.' },
   'operation.live-migrate': { status: 'complete', notes: 'Through VM streaming: driver.vms.migrate / virtplug gc-migrate (virsh migrate --live over qemu+tcp, shared storage). ComputeDriver itself has no migrate call.' },
   'console.vnc': { status: 'complete', notes: 'Per-instance password; listens on [libvirt] console_listen.' },
   'console.serial.log': { status: 'complete', notes: 'Serial console written to <instance dir>/console.log; local URIs only.' },

@@ -40,6 +40,7 @@ import { spawn } from './lifecycle/spawn.js';
 import { probeConnection } from './probe.js';
 import { setAdminPassword } from './lifecycle/admin-password.js';
 import { attachVolume, detachVolume } from './volumes/attach.js';
+import { swapVolume } from './volumes/swap.js';
 import { attachVms } from './vms/attach.js';
 
 export type LibvirtDriverOptions = Omit<BuildDepsOptions, 'emit' | 'driverName'>;
@@ -122,6 +123,7 @@ export class LibvirtDriver extends AbstractComputeDriver implements GuestAgentAc
   // volumes
   override async attachVolume(i: InstanceRef, ci: VolumeConnectionInfo, m: string): Promise<void> { this.guard('attachVolume'); return attachVolume(this.deps, i, ci, m); }
   override async detachVolume(i: InstanceRef, ci: VolumeConnectionInfo, m: string): Promise<void> { this.guard('detachVolume'); return detachVolume(this.deps, i, ci, m); }
+  override async swapVolume(i: InstanceRef, o: VolumeConnectionInfo, n: VolumeConnectionInfo, m: string): Promise<void> { this.guard('swapVolume'); return swapVolume(this.deps, i, o, n, m); }
   override async getVolumeConnector(_i: InstanceRef): Promise<VolumeConnector> { return host.getVolumeConnector(this.deps); }
 
   // consoles

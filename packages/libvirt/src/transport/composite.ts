@@ -1,6 +1,6 @@
 import { InvalidStateError, UnsupportedOperationError } from '@virtplug/core';
 import type { BindingCalls } from './binding.js';
-import type { ChangeScope, LibvirtTransport, MigrateOptions, SecretSpec, TransportMethod, UndefineOptions } from './port.js';
+import type { BlockCopyOptions, ChangeScope, LibvirtTransport, MigrateOptions, SecretSpec, TransportMethod, UndefineOptions } from './port.js';
 import { ROUTES } from './routes.js';
 
 /** Calls that need no domain state, so virsh may serve them even for libvirt's per-connection test driver. */
@@ -110,6 +110,8 @@ export class CompositeTransport implements LibvirtTransport {
   snapshotRevert(uuid: string, name: string) { return this.call('snapshotRevert', uuid, name); }
   snapshotDelete(uuid: string, name: string, o?: { metadataOnly?: boolean }) { return this.call('snapshotDelete', uuid, name, o); }
   blockCommit(uuid: string, disk: string, o?: { active?: boolean; pivot?: boolean; timeoutMs?: number }) { return this.call('blockCommit', uuid, disk, o); }
+  blockCopy(uuid: string, disk: string, destXml: string, o?: BlockCopyOptions) { return this.call('blockCopy', uuid, disk, destXml, o); }
+  blockJobAbort(uuid: string, disk: string) { return this.call('blockJobAbort', uuid, disk); }
   migrate(uuid: string, dest: string, o?: MigrateOptions) { return this.call('migrate', uuid, dest, o); }
   domstats(uuid: string) { return this.call('domstats', uuid); }
   qemuMonitorCommand(uuid: string, c: Record<string, unknown>) { return this.call('qemuMonitorCommand', uuid, c); }

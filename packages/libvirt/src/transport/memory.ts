@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { ConflictError, InvalidStateError, NotFoundError, UnsupportedOperationError } from '@virtplug/core';
+import { ConflictError, InvalidStateError, NotFoundError, OperationFailedError, UnsupportedOperationError } from '@virtplug/core';
 import { applyMetadata, findMetadataElement } from '../xml/metadata.js';
 import { readDomain } from '../xml/read.js';
 import { child, cloneXml, ensureChild, isElement, parseXml, removeChildren, serializeXml, setText, type XmlElement } from '../xml/tree.js';
-import { DomainState, type ChangeScope, type DomainInfo, type DomainRef, type LibvirtTransport, type NodeInfo, type SecretSpec, type Versions } from './port.js';
+import { DomainState, type BlockCopyOptions, type ChangeScope, type DomainInfo, type DomainRef, type LibvirtTransport, type NodeInfo, type SecretSpec, type Versions } from './port.js';
 
 interface MemDomain {
   config: XmlElement;
@@ -23,6 +23,8 @@ export class InMemoryTransport implements LibvirtTransport {
   readonly uri = 'memory:///';
   readonly calls: string[] = [];
   shutdownBehaviour: 'off' | 'ignore' = 'off';
+  /** Makes every blockCopy fail with this message (tests of the swap rollback). */
+  blockCopyFailure: string | undefined;
   readonly domains = new Map<string, MemDomain>();
   private readonly secrets = new Map<string, { usage: string; value?: string }>();
   private nextId = 1;
@@ -176,6 +178,28 @@ export class InMemoryTransport implements LibvirtTransport {
   async snapshotRevert(): Promise<void> { this.unsupported('snapshotRevert'); }
   async snapshotDelete(): Promise<void> { this.unsupported('snapshotDelete'); }
   async blockCommit(): Promise<void> { this.unsupported('blockCommit'); }
+  /** Models libvirt 9: a pivot points the disk's live and persistent source at the copy; serial and address stay. */
+  async blockCopy(uuid: string, disk: string, destXml: string, o: BlockCopyOptions = {}) {
+    this.rec(`blockcopy ${uuid} ${disk}`);
+    const d = this.get(uuid);
+    this.requireActive(d, 'blockcopy');
+    if (!o.transientJob) throw new InvalidStateError('Requested operation is not valid: domain is not transient');
+    if (this.blockCopyFailure) throw new OperationFailedError(`libvirt virsh blockcopy failed on ${this.uri}: ${this.blockCopyFailure}`);
+    const dest = parseXml(destXml);
+    if (!o.pivot) return;
+    for (const tree of [d.live!, d.config]) {
+      const el = devicesOf(tree).find((e) => e.name === 'disk' && child(e, 'target')?.attrs.dev === disk);
+      if (!el && tree === d.live) throw new NotFoundError('Device', disk, `no target device ${disk}`);
+      if (!el) continue;
+      el.attrs = { ...el.attrs, type: dest.attrs.type ?? 'file' };
+      for (const name of ['driver', 'source']) {
+        const i = el.children.findIndex((c) => isElement(c) && c.name === name);
+        const repl = child(dest, name);
+        if (i >= 0 && repl) el.children[i] = cloneXml(repl);
+      }
+    }
+  }
+  async blockJobAbort(uuid: string, disk: string) { this.rec(`blockjob-abort ${uuid} ${disk}`); }
   async migrate(): Promise<void> { this.unsupported('migrate'); }
   async domstats(uuid: string) { return { 'state.state': String(this.get(uuid).state) }; }
   async qemuMonitorCommand(): Promise<unknown> { return this.unsupported('qemuMonitorCommand'); }

@@ -68,6 +68,18 @@ export interface MigrateOptions {
   timeoutMs?: number;
 }
 
+/** `virsh blockcopy` of one disk onto a destination described by disk XML (Nova's swap_volume copy). */
+export interface BlockCopyOptions {
+  /** The destination exists (a volume): libvirt must neither create nor format it. */
+  reuseExternal?: boolean;
+  /** Needed on a persistent domain: the job is not recoverable across a libvirtd restart. */
+  transientJob?: boolean;
+  /** Switch the disk to the copy once in sync (true), or finish and keep the source (false). */
+  pivot?: boolean;
+  /** libvirt aborts the copy after this long (the disk stays on its source). */
+  timeoutMs?: number;
+}
+
 export interface SecretSpec {
   /** `usage` name for an iSCSI secret; what disk XML refers to. */
   usage: string;
@@ -128,6 +140,10 @@ export interface LibvirtTransport {
   snapshotRevert(uuid: string, name: string): Promise<void>;
   snapshotDelete(uuid: string, name: string, options?: { metadataOnly?: boolean }): Promise<void>;
   blockCommit(uuid: string, disk: string, options?: { active?: boolean; pivot?: boolean; timeoutMs?: number }): Promise<void>;
+  /** Copies `disk` (a target like vdb) onto the disk `destXml` describes and waits for the end (see BlockCopyOptions). */
+  blockCopy(uuid: string, disk: string, destXml: string, options?: BlockCopyOptions): Promise<void>;
+  /** Cancels the disk's block job (a copy stays on its source); resolves if there is none. */
+  blockJobAbort(uuid: string, disk: string): Promise<void>;
   migrate(uuid: string, destUri: string, options?: MigrateOptions): Promise<void>;
   domstats(uuid: string): Promise<Record<string, string>>;
   qemuMonitorCommand(uuid: string, command: Record<string, unknown>): Promise<unknown>;

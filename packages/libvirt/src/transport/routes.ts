@@ -47,6 +47,8 @@ export const ROUTES: Readonly<Record<TransportMethod, Route>> = Object.freeze({
   snapshotRevert: 'virsh',
   snapshotDelete: 'virsh',
   blockCommit: 'virsh',
+  blockCopy: 'virsh', // no virDomainBlockCopy/BlockJobAbort in the binding
+  blockJobAbort: 'virsh',
   migrate: 'virsh',
   domstats: 'virsh',
   qemuMonitorCommand: 'virsh',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HypervisorUnavailableError, NotFoundError, TimeoutError, type ProcessRunner } from '@virtplug/core';
 import { mapLibvirtError } from './errors.js';
-import type { ChangeScope, DomainInfo, DomainRef, LibvirtTransport, MigrateOptions, NodeInfo, SecretSpec, UndefineOptions, Versions } from './port.js';
+import type { BlockCopyOptions, ChangeScope, DomainInfo, DomainRef, LibvirtTransport, MigrateOptions, NodeInfo, SecretSpec, UndefineOptions, Versions } from './port.js';
 import { parseDominfo, parseDomstats, parseNodeinfo, parseSecretDefine, parseSecretList, parseUuidList, parseUuidNameList, parseVersion } from './virsh-parse.js';
 import { escapeXml } from '../xml/tree.js';
 
@@ -185,6 +185,28 @@ export class VirshTransport implements LibvirtTransport {
   async blockCommit(uuid: string, disk: string, o: { active?: boolean; pivot?: boolean; timeoutMs?: number } = {}): Promise<void> {
     const flags = ['--wait', ...(o.active ? ['--active'] : []), ...(o.pivot ? ['--pivot'] : [])];
     await this.dom(uuid, ['blockcommit', uuid, disk, ...flags], o.timeoutMs);
+  }
+  /**
+   * `blockcopy --xml` takes any disk XML as destination, so file, NBD and iSCSI (with CHAP) targets all
+   * go the same way. virsh's --timeout aborts the job itself; our process timeout leaves room for that.
+   */
+  async blockCopy(uuid: string, disk: string, destXml: string, o: BlockCopyOptions = {}): Promise<void> {
+    const seconds = o.timeoutMs ? Math.max(1, Math.ceil(o.timeoutMs / 1000)) : undefined;
+    const flags = [
+      '--wait',
+      o.pivot ? '--pivot' : '--finish',
+      ...(o.transientJob ? ['--transient-job'] : []),
+      ...(o.reuseExternal ? ['--reuse-external'] : []),
+      ...(seconds ? ['--timeout', String(seconds)] : []),
+    ];
+    const processMs = seconds ? seconds * 1000 + this.timeoutMs : undefined;
+    await this.withFile(destXml, (f) => this.dom(uuid, ['blockcopy', uuid, disk, '--xml', f, ...flags], processMs));
+  }
+  async blockJobAbort(uuid: string, disk: string): Promise<void> {
+    await this.dom(uuid, ['blockjob', uuid, disk, '--abort']).catch((e: unknown) =>
+      // libvirt: "invalid argument: disk vdb does not have an active block job": nothing to cancel.
+      /does not have an active block job|no active block job/i.test(String((e as Error)?.message)) ? undefined : Promise.reject(e),
+    );
   }
   async migrate(uuid: string, destUri: string, o: MigrateOptions = {}): Promise<void> {
     const flags = [

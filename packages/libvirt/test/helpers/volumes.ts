@@ -1,12 +1,56 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { InstanceRef, VolumeFixture } from '@virtplug/core';
 import type { LibvirtDriver } from '../../src/driver.js';
-import { verifyGuestWrite } from '../../src/contract/guest.js';
-import { rawFile } from '../../src/contract/file-volume.js';
-export { fileVolume } from '../../src/contract/file-volume.js';
+import { guestDeviceFor, verifyGuestWrite } from '../../src/contract/guest.js';
+import { fileVolume as plainFileVolume, rawFile } from '../../src/contract/file-volume.js';
 import { freePort, TgtDaemon } from './tgt.js';
+
+type SwapHooks = Pick<VolumeFixture, 'guestWrite' | 'guestRead' | 'readBacking'>;
+
+/**
+ * The swap check's eyes: the guest agent reads and writes the device attached for `volumeId` (found by
+ * its serial, which a swap keeps), and the host reads `backing` directly.
+ */
+export function swapHooks(driver: () => LibvirtDriver, volumeId: string, backing: string): SwapHooks {
+  const device = async (i: InstanceRef) => {
+    const agent = driver().guestAgent(i);
+    return { agent, device: await guestDeviceFor(agent, volumeId) };
+  };
+  return {
+    async guestWrite(i, offset, data) {
+      const { agent, device: dev } = await device(i);
+      await agent.request('disk-write', { device: dev, offset, data_b64: Buffer.from(data).toString('base64') }, { timeoutMs: 30_000 });
+    },
+    async guestRead(i, offset, length) {
+      const { agent, device: dev } = await device(i);
+      const r = await agent.request<{ data_b64: string }>('disk-read', { device: dev, offset, length }, { timeoutMs: 30_000 });
+      return Buffer.from(r.data_b64, 'base64');
+    },
+    async readBacking(offset, length) {
+      const fh = await open(backing, 'r');
+      try {
+        const buf = Buffer.alloc(length);
+        await fh.read(buf, 0, length, offset);
+        return buf;
+      } finally {
+        await fh.close();
+      }
+    },
+  };
+}
+
+/** src/contract's raw file volume, plus the swap check's hooks. */
+export function fileVolume(driver: () => LibvirtDriver, dir: string): () => Promise<VolumeFixture> {
+  const make = plainFileVolume(driver, dir);
+  return async () => {
+    const f = await make();
+    const ci = f.connectionInfo;
+    return ci.driverVolumeType === 'file' ? { ...f, ...swapHooks(driver, ci.volumeId, ci.data.path) } : f;
+  };
+}
 
 /** qemu-nbd serving a raw file on 127.0.0.1 and a free port, attached through QEMU's NBD client. */
 export function nbdVolume(driver: () => LibvirtDriver, dir: string): () => Promise<VolumeFixture> {
@@ -21,6 +65,7 @@ export function nbdVolume(driver: () => LibvirtDriver, dir: string): () => Promi
       connectionInfo: { driverVolumeType: 'nbd', volumeId, data: { host: '127.0.0.1', port, exportName } },
       mountpoint: '/dev/vdc',
       verify: (i: InstanceRef) => verifyGuestWrite(driver(), i, volumeId, path),
+      ...swapHooks(driver, volumeId, path),
       cleanup: async () => {
         child.kill('SIGTERM');
         rmSync(path, { force: true });
@@ -48,6 +93,7 @@ export function iscsiVolume(driver: () => LibvirtDriver, dir: string, tgt: TgtDa
       },
       mountpoint: chap ? '/dev/vde' : '/dev/vdd',
       verify: (i: InstanceRef) => verifyGuestWrite(driver(), i, volumeId, target.backing),
+      ...swapHooks(driver, volumeId, target.backing),
       cleanup: async () => target.cleanup(),
     };
   };

@@ -6,6 +6,7 @@ import { FEATURE_OPERATIONS } from '../../driver/operations.js';
 import { UnsupportedOperationError, VirtplugError } from '../../errors.js';
 import { PowerState, type Flavor, type Instance, type InstanceRef, type VolumeConnectionInfo } from '../../model/index.js';
 import type { ContractOptions, VolumeKind } from './options.js';
+import { swapCheck } from './swap-check.js';
 
 export interface ContractCheck {
   name: string;
@@ -227,6 +228,10 @@ function volumeChecks(
         } finally {
           await fixture.cleanup?.();
         }
+      }),
+      check(['operation.swap-volume'], `swap a ${kind} volume for another at the same device`, async () => {
+        need();
+        await swapCheck(d(), instance(), make);
       }),
     );
   }

@@ -13,6 +13,14 @@ export interface VolumeFixture {
   mountpoint: string;
   verify?(instance: InstanceRef): Promise<void>;
   cleanup?(): Promise<void>;
+  /**
+   * For the swap check (all optional): the guest writes/reads the device this volume was attached as
+   * (a swap keeps that device, so these still reach it afterwards), and the host reads the volume's
+   * backing store. Without them the swap check only checks which volume is attached.
+   */
+  guestWrite?(instance: InstanceRef, offset: number, data: Uint8Array): Promise<void>;
+  guestRead?(instance: InstanceRef, offset: number, length: number): Promise<Uint8Array>;
+  readBacking?(offset: number, length: number): Promise<Uint8Array>;
 }
 
 export type VolumeKind = 'file' | 'nbd' | 'iscsi' | 'iscsiChap';
