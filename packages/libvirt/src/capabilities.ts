@@ -26,6 +26,7 @@ export const LIBVIRT_CAPABILITIES: CapabilityDeclarations = declareCapabilities(
   'operation.swap-volume': { status: 'complete', notes: 'Running or paused instances: virsh blockcopy --pivot onto the new volume (file, NBD or iSCSI with or without CHAP, any pair; equal sizes), then the persistent definition names it. Shut-off/suspended instances are refused.' },
   'operation.live-migrate': { status: 'complete', notes: 'Through VM streaming: driver.vms.migrate / virtplug gc-migrate (virsh migrate --live over qemu+tcp, shared storage). ComputeDriver itself has no migrate call.' },
   'console.vnc': { status: 'complete', notes: 'Per-instance password; listens on [libvirt] console_listen.' },
+  'console.spice': { status: 'complete', notes: 'When [libvirt] spice_enabled (off by default, as in Nova) was on at creation: autoport SPICE on console_listen with its own 16-character password, beside VNC.' },
   'console.serial.log': { status: 'complete', notes: 'Serial console written to <instance dir>/console.log; local URIs only.' },
   'storage.image': 'complete',
   'storage.block': 'complete',

@@ -27,7 +27,7 @@ import {
   type VolumeConnector,
 } from '@virtplug/core';
 import { capabilitiesFor } from './capabilities.js';
-import { getConsoleOutput, getVncConsole } from './consoles/consoles.js';
+import { getConsoleOutput, getSpiceConsole, getVncConsole } from './consoles/consoles.js';
 import type { LibvirtDriverDeps } from './context.js';
 import { buildDeps, type BuildDepsOptions } from './deps.js';
 import * as host from './host/host.js';
@@ -128,6 +128,7 @@ export class LibvirtDriver extends AbstractComputeDriver implements GuestAgentAc
 
   // consoles
   override async getVncConsole(i: InstanceRef): Promise<ConsoleInfo> { this.guard('getVncConsole'); return getVncConsole(this.deps, i); }
+  override async getSpiceConsole(i: InstanceRef): Promise<ConsoleInfo> { this.guard('getSpiceConsole'); return getSpiceConsole(this.deps, i); }
   override async getConsoleOutput(i: InstanceRef): Promise<string> { this.guard('getConsoleOutput'); return getConsoleOutput(this.deps, i); }
 
   // guest agent (core's GuestAgentAccess)

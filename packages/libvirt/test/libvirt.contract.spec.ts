@@ -31,7 +31,8 @@ afterAll(async () => {
 
 describeDriverContract(
   async () => {
-    driver = makeDriver({ connection_uri: LIVE_URI }, state);
+    // spice_enabled: the contract's console.spice check needs instances created with SPICE graphics.
+    driver = makeDriver({ connection_uri: LIVE_URI, spice_enabled: true }, state);
     await driver.init();
     return driver;
   },

@@ -7,6 +7,8 @@ import { serializeXml } from '../xml/tree.js';
 import { validateDomainName, validateUuid } from '../xml/names.js';
 
 const GIB = 1024 ** 3;
+/** SPICE tickets have no VNC-style 8-character limit. */
+export const SPICE_PASSWORD_LENGTH = 16;
 const VNC_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 
 export function vncPassword(length: number): string {
@@ -41,6 +43,8 @@ export function specFor(deps: LibvirtDriverDeps, instance: Instance, image: Imag
     serialLog: deps.files.consoleLog(instance.uuid),
     agentSocket: deps.files.agentSocket(instance.uuid),
     ...(c.vnc_enabled ? { vnc: { listen: c.console_listen, password } } : {}),
+    // Its own password, never the admin password: a SPICE console must not reveal a login secret.
+    ...(c.spice_enabled ? { spice: { listen: c.console_listen, password: vncPassword(SPICE_PASSWORD_LENGTH) } } : {}),
     memballoon: true,
   };
 }

@@ -72,6 +72,10 @@ export function buildDomainTree(spec: DomainSpec, metadata?: MetadataPatch): Xml
     spec.vnc
       ? el('graphics', { type: 'vnc', port: spec.vnc.port ?? -1, autoport: spec.vnc.port ? 'no' : 'yes', listen: spec.vnc.listen, passwd: spec.vnc.password }, el('listen', { type: 'address', address: spec.vnc.listen }))
       : null,
+    // No <video> here: libvirt adds its default (cirrus on pc) for any graphics device, which SPICE accepts under TCG.
+    spec.spice
+      ? el('graphics', { type: 'spice', port: spec.spice.port, autoport: spec.spice.port ? 'no' : 'yes', listen: spec.spice.listen, passwd: spec.spice.password }, el('listen', { type: 'address', address: spec.spice.listen }))
+      : null,
     spec.memballoon === false ? el('memballoon', { model: 'none' }) : el('memballoon', { model: 'virtio' }),
   );
   const root = el(

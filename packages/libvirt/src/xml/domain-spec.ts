@@ -65,6 +65,14 @@ export interface VncSpec {
   port?: number;
 }
 
+/** SPICE graphics (Nova's [spice]); no 8-character password limit, unlike VNC. */
+export interface SpiceSpec {
+  listen: string;
+  password?: string;
+  /** Fixed port; autoport otherwise. */
+  port?: number;
+}
+
 export interface DomainSpec {
   type: DomainType;
   name: string;
@@ -83,6 +91,7 @@ export interface DomainSpec {
   /** The guest agent's virtio-serial channel, a unix socket libvirt binds at this path. */
   agentSocket?: string;
   vnc?: VncSpec;
+  spice?: SpiceSpec;
   memballoon?: boolean;
   onPoweroff?: 'destroy' | 'restart' | 'preserve';
   onReboot?: 'destroy' | 'restart' | 'preserve';

@@ -8,6 +8,9 @@ export interface DomainView {
   metadata?: VirtplugMetadata;
   /** Live VNC port (-1 or undefined until running with autoport). */
   vncPort?: number;
+  /** Live SPICE port and TLS port (absent until running with autoport). */
+  spicePort?: number;
+  spiceTlsPort?: number;
   /** Live domain id (absent when shut off). */
   id?: number;
   tree: XmlElement;
@@ -82,6 +85,7 @@ export function readDomain(xmlOrTree: string | XmlElement): DomainView {
   const serial = devs.find((d) => d.name === 'serial' && d.attrs.type === 'file');
   const channel = devs.find((d) => d.name === 'channel' && d.attrs.type === 'unix' && child(d, 'target')?.attrs.name === AGENT_CHANNEL_NAME);
   const vnc = devs.find((d) => d.name === 'graphics' && d.attrs.type === 'vnc');
+  const spice = devs.find((d) => d.name === 'graphics' && d.attrs.type === 'spice');
   const cpuMode = child(tree, 'cpu')?.attrs.mode;
   const text = (e: XmlElement | undefined) => textOf(e) ?? undefined;
   const onX = (n: string) => text(child(tree, n)) as DomainSpec['onPoweroff'];
@@ -106,6 +110,7 @@ export function readDomain(xmlOrTree: string | XmlElement): DomainView {
     ...(serial && child(serial, 'source')?.attrs.path ? { serialLog: child(serial, 'source')!.attrs.path! } : {}),
     ...(channel && child(channel, 'source')?.attrs.path ? { agentSocket: child(channel, 'source')!.attrs.path! } : {}),
     ...(vnc ? { vnc: { listen: vnc.attrs.listen ?? child(vnc, 'listen')?.attrs.address ?? '', ...(vnc.attrs.passwd ? { password: vnc.attrs.passwd } : {}) } } : {}),
+    ...(spice ? { spice: { listen: spice.attrs.listen ?? child(spice, 'listen')?.attrs.address ?? '', ...(spice.attrs.passwd ? { password: spice.attrs.passwd } : {}) } } : {}),
     memballoon: devs.find((d) => d.name === 'memballoon')?.attrs.model !== 'none',
     ...(onX('on_poweroff') ? { onPoweroff: onX('on_poweroff') } : {}),
     ...(onX('on_reboot') ? { onReboot: onX('on_reboot') as DomainSpec['onReboot'] } : {}),
@@ -113,11 +118,16 @@ export function readDomain(xmlOrTree: string | XmlElement): DomainView {
   };
   const metadata = readMetadata(tree);
   const port = vnc?.attrs.port !== undefined ? Number(vnc.attrs.port) : undefined;
+  const num = (v: string | undefined) => (v !== undefined && Number(v) > 0 ? Number(v) : undefined);
+  const spicePort = num(spice?.attrs.port);
+  const spiceTlsPort = num(spice?.attrs.tlsPort);
   return {
     spec,
     tree,
     ...(metadata ? { metadata } : {}),
     ...(port !== undefined ? { vncPort: port } : {}),
+    ...(spicePort !== undefined ? { spicePort } : {}),
+    ...(spiceTlsPort !== undefined ? { spiceTlsPort } : {}),
     ...(tree.attrs.id !== undefined ? { id: Number(tree.attrs.id) } : {}),
   };
 }
