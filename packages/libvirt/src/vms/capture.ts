@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { OperationFailedError } from '@virtplug/core';
 import { child, elements, type XmlElement } from '../xml/tree.js';
 import type { VmsContext } from './context.js';
-import { IGNORE_SHARED } from './qmp.js';
+import { IGNORE_SHARED, ignoreSharedCommand } from './qmp.js';
 import { UnpauseGuard } from './watchdog.js';
 
 export interface CaptureTarget {
@@ -90,7 +90,7 @@ export function diskTargets(tree: XmlElement): string[] {
 }
 
 async function setIgnoreShared(ctx: VmsContext, uuid: string, on: boolean): Promise<void> {
-  await ctx.transport.qemuMonitorCommand(uuid, { execute: 'migrate-set-capabilities', arguments: { capabilities: [{ capability: IGNORE_SHARED, state: on }] } });
+  await ctx.transport.qemuMonitorCommand(uuid, ignoreSharedCommand(on));
 }
 
 /** cp keeps holes (untouched guest RAM stays unallocated on tmpfs) and reflinks where it can. */

@@ -12,7 +12,7 @@ import { FileLock } from './locks.js';
 import { removeClone } from './launch-one.js';
 import { isUuid } from './names.js';
 import { ownerAlive, type Owner } from './owner.js';
-import { IGNORE_SHARED } from './qmp.js';
+import { ignoreSharedCommand } from './qmp.js';
 import type { BlessedManifest } from './records.js';
 
 /** A directory without a manifest younger than this may be a bless that is just starting. */
@@ -68,9 +68,7 @@ async function finishCrashedBless(ctx: VmsContext, m: BlessedManifest, report: V
     report.resumed.push(m.blessedFrom);
   }
   if (m.mode === 'shared' && (await domainState(ctx, m.blessedFrom)) === DomainState.RUNNING) {
-    await ctx.virsh
-      .qemuMonitorCommand(m.blessedFrom, { execute: 'migrate-set-capabilities', arguments: { capabilities: [{ capability: IGNORE_SHARED, state: false }] } })
-      .catch(() => undefined);
+    await ctx.transport.qemuMonitorCommand(m.blessedFrom, ignoreSharedCommand(false)).catch(() => undefined);
   }
   await removeBlessedArtifacts(ctx, m);
   report.removed.push(`live image ${m.id} (interrupted bless of ${m.blessedFrom})`);

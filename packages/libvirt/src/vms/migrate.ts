@@ -10,7 +10,7 @@ import { child, elements, parseXml, serializeXml, type XmlElement } from '../xml
 import type { VmsContext } from './context.js';
 import { domainState, findDomain, notFound, readVmsMetadata } from './domains.js';
 import { FileLock } from './locks.js';
-import { IGNORE_SHARED } from './qmp.js';
+import { ignoreSharedCommand } from './qmp.js';
 import { readRamBackend, removeQmpMonitor, setRamBackend } from './shared-ram.js';
 
 const SAME_HOST = 'a host other than this one (Unable to migrate to the same host)';
@@ -55,7 +55,7 @@ export async function migrate(ctx: VmsContext, instanceId: string, destHost: str
     if (readRamBackend(tree)) {
       setRamBackend(tree, { kind: 'ram' });
       // A template may still have it on from an interrupted bless: its RAM would not be sent at all.
-      await ctx.transport.qemuMonitorCommand(dom.uuid, { execute: 'migrate-set-capabilities', arguments: { capabilities: [{ capability: IGNORE_SHARED, state: false }] } });
+      await ctx.transport.qemuMonitorCommand(dom.uuid, ignoreSharedCommand(false));
     }
     const xmlFile = join(dir, 'dest.xml');
     await writeFile(xmlFile, serializeXml(tree), { mode: 0o600 });

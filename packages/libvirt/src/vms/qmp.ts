@@ -76,8 +76,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 /** The one capability shared mode depends on; QEMU ≥ 4.0 has it, as an experimental (x-) name. */
 export const IGNORE_SHARED = 'x-ignore-shared';
 
+/** The QMP command that switches it, for our own monitor or libvirt's (the transport's qemuMonitorCommand). */
+export function ignoreSharedCommand(on: boolean): { execute: string; arguments: Record<string, unknown> } {
+  return { execute: 'migrate-set-capabilities', arguments: { capabilities: [{ capability: IGNORE_SHARED, state: on }] } };
+}
+
 export async function setIgnoreShared(qmp: QmpClient, on: boolean): Promise<void> {
-  await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: IGNORE_SHARED, state: on }] });
+  const c = ignoreSharedCommand(on);
+  await qmp.execute(c.execute, c.arguments);
 }
 
 export async function ignoreSharedState(qmp: QmpClient): Promise<boolean | undefined> {
