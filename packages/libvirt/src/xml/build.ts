@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@virtplug/core';
-import { AGENT_CHANNEL_NAME, VIRTIO_SERIAL_PORTS, type DiskSpec, type DomainSpec, type InterfaceSpec } from './domain-spec.js';
+import { AGENT_CHANNEL_NAME, VIRTIO_SERIAL_PORTS, type DiskSpec, type DomainSpec, type GraphicsSpec, type InterfaceSpec } from './domain-spec.js';
 import { applyMetadata, type MetadataPatch } from './metadata.js';
 import { validateDomainName, validateUuid } from './names.js';
 import { el, serializeXml, type XmlElement } from './tree.js';
@@ -69,13 +69,9 @@ export function buildDomainTree(spec: DomainSpec, metadata?: MetadataPatch): Xml
     // ioeventfd QEMU sets up on every resume: 10-25 ms of a VMS clone's first `cont` under TCG, and
     // queues the guest services for nothing. The agent needs one port; 4 leave room for more channels.
     spec.agentSocket ? el('controller', { type: 'virtio-serial', index: 0, ports: VIRTIO_SERIAL_PORTS }) : null,
-    spec.vnc
-      ? el('graphics', { type: 'vnc', port: spec.vnc.port ?? -1, autoport: spec.vnc.port ? 'no' : 'yes', listen: spec.vnc.listen, passwd: spec.vnc.password }, el('listen', { type: 'address', address: spec.vnc.listen }))
-      : null,
+    spec.vnc ? graphicsElement('vnc', spec.vnc) : null,
     // No <video> here: libvirt adds its default (cirrus on pc) for any graphics device, which SPICE accepts under TCG.
-    spec.spice
-      ? el('graphics', { type: 'spice', port: spec.spice.port, autoport: spec.spice.port ? 'no' : 'yes', listen: spec.spice.listen, passwd: spec.spice.password }, el('listen', { type: 'address', address: spec.spice.listen }))
-      : null,
+    spec.spice ? graphicsElement('spice', spec.spice) : null,
     spec.memballoon === false ? el('memballoon', { model: 'none' }) : el('memballoon', { model: 'virtio' }),
   );
   const root = el(
@@ -109,4 +105,10 @@ export function buildDomainTree(spec: DomainSpec, metadata?: MetadataPatch): Xml
 
 export function buildDomainXml(spec: DomainSpec, metadata?: MetadataPatch): string {
   return serializeXml(buildDomainTree(spec, metadata));
+}
+
+/** `<graphics>` of a console. An autoport VNC says port='-1' as it always has; libvirt's own XML leaves it out for SPICE. */
+function graphicsElement(type: 'vnc' | 'spice', g: GraphicsSpec): XmlElement {
+  const port = g.port ?? (type === 'vnc' ? -1 : undefined);
+  return el('graphics', { type, port, autoport: g.port ? 'no' : 'yes', listen: g.listen, passwd: g.password }, el('listen', { type: 'address', address: g.listen }));
 }

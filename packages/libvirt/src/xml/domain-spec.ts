@@ -58,18 +58,10 @@ export type InterfaceSpec =
   | (InterfaceBase & { kind: 'bridge'; bridge: string; openvswitch?: boolean; vlanTag?: number })
   | (InterfaceBase & { kind: 'user' });
 
-export interface VncSpec {
+/** A VNC or SPICE console: where it listens, its password, and a fixed port (autoport otherwise). */
+export interface GraphicsSpec {
   listen: string;
   password?: string;
-  /** Fixed port; autoport otherwise. */
-  port?: number;
-}
-
-/** SPICE graphics (Nova's [spice]); no 8-character password limit, unlike VNC. */
-export interface SpiceSpec {
-  listen: string;
-  password?: string;
-  /** Fixed port; autoport otherwise. */
   port?: number;
 }
 
@@ -90,8 +82,9 @@ export interface DomainSpec {
   serialLog?: string;
   /** The guest agent's virtio-serial channel, a unix socket libvirt binds at this path. */
   agentSocket?: string;
-  vnc?: VncSpec;
-  spice?: SpiceSpec;
+  vnc?: GraphicsSpec;
+  /** SPICE (Nova's [spice]); its password has no 8-character limit, unlike VNC's. */
+  spice?: GraphicsSpec;
   memballoon?: boolean;
   onPoweroff?: 'destroy' | 'restart' | 'preserve';
   onReboot?: 'destroy' | 'restart' | 'preserve';

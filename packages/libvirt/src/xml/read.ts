@@ -1,4 +1,4 @@
-import { AGENT_CHANNEL_NAME, type DiskSpec, type DomainSpec, type DomainType, type InterfaceSpec } from './domain-spec.js';
+import { AGENT_CHANNEL_NAME, type DiskSpec, type DomainSpec, type DomainType, type GraphicsSpec, type InterfaceSpec } from './domain-spec.js';
 import { readMetadata, type VirtplugMetadata } from './metadata.js';
 import { child, elements, findPath, parseXml, textOf, type XmlElement } from './tree.js';
 
@@ -109,8 +109,8 @@ export function readDomain(xmlOrTree: string | XmlElement): DomainView {
     interfaces: devs.filter((d) => d.name === 'interface').map(readInterface).filter((i): i is InterfaceSpec => !!i),
     ...(serial && child(serial, 'source')?.attrs.path ? { serialLog: child(serial, 'source')!.attrs.path! } : {}),
     ...(channel && child(channel, 'source')?.attrs.path ? { agentSocket: child(channel, 'source')!.attrs.path! } : {}),
-    ...(vnc ? { vnc: { listen: vnc.attrs.listen ?? child(vnc, 'listen')?.attrs.address ?? '', ...(vnc.attrs.passwd ? { password: vnc.attrs.passwd } : {}) } } : {}),
-    ...(spice ? { spice: { listen: spice.attrs.listen ?? child(spice, 'listen')?.attrs.address ?? '', ...(spice.attrs.passwd ? { password: spice.attrs.passwd } : {}) } } : {}),
+    ...(vnc ? { vnc: graphicsOf(vnc) } : {}),
+    ...(spice ? { spice: graphicsOf(spice) } : {}),
     memballoon: devs.find((d) => d.name === 'memballoon')?.attrs.model !== 'none',
     ...(onX('on_poweroff') ? { onPoweroff: onX('on_poweroff') } : {}),
     ...(onX('on_reboot') ? { onReboot: onX('on_reboot') as DomainSpec['onReboot'] } : {}),
@@ -152,4 +152,9 @@ export function quickFacts(xml: string): { name: string; id?: number; rescued: b
   const id = /\bid=['"](\d+)['"]/.exec(root[1]!)?.[1];
   const rescued = xml.includes('rescued') ? readDomain(xml).metadata?.rescued === true : false;
   return { name: decode(root[2]!), ...(id !== undefined ? { id: Number(id) } : {}), rescued };
+}
+
+/** A console's listen address and password, as build.ts writes them (a live domain adds its port). */
+function graphicsOf(g: XmlElement): GraphicsSpec {
+  return { listen: g.attrs.listen ?? child(g, 'listen')?.attrs.address ?? '', ...(g.attrs.passwd ? { password: g.attrs.passwd } : {}) };
 }
